@@ -1,0 +1,34 @@
+/*
+ * config.h - the kit's tunables, defined once.
+ *
+ * Every program of every step takes its defaults from here; the reference
+ * solution lets each one be overridden by a command-line option.
+ */
+#ifndef CONFIG_H
+#define CONFIG_H
+
+/* Port every server listens on unless given -p (a string: getaddrinfo wants one). */
+#define DEFAULT_PORT "4242"
+
+/* Longest line a chat server accepts, in bytes, not counting the final LF. */
+#define MAX_LINE 1024
+
+/* Most clients a chatroom holds at once; one more is told the room is full. */
+#define MAX_CLIENTS 1024
+
+/* Bytes a client may have waiting to be sent to it before it counts as too slow. */
+#define MAX_QUEUE (256 * 1024)
+
+/* Longest nickname, in characters. */
+#define MAX_NICK 16
+
+/* Connections the kernel keeps waiting for accept() (the listen() backlog). */
+#define LISTEN_BACKLOG 128
+
+/* Largest UDP payload step 02 sends or receives (an IPv4 datagram's limit). */
+#define MAX_DATAGRAM 65507
+
+/* Milliseconds the UDP client waits for an echo before it calls the reply lost. */
+#define UDP_TIMEOUT_MS 2000
+
+#endif

@@ -1,0 +1,110 @@
+/*
+ * line.c - a bounded line reader: see line.h.
+ */
+#include "line.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int line_init(struct line_reader *lr, int fd, size_t max)
+{
+	memset(lr, 0, sizeof(*lr));
+	lr->fd = fd;
+	lr->max = max;
+	lr->buf = malloc(max + 2);
+	return lr->buf ? 0 : -1;
+}
+
+void line_free(struct line_reader *lr)
+{
+	free(lr->buf);
+	lr->buf = NULL;
+}
+
+ssize_t line_fill(struct line_reader *lr)
+{
+	size_t room;
+	ssize_t n;
+
+	/* Slide what is left to the front: the lines before it are gone. */
+	if (lr->start > 0) {
+		memmove(lr->buf, lr->buf + lr->start, lr->end - lr->start);
+		lr->end -= lr->start;
+		lr->start = 0;
+	}
+	room = lr->max + 1 - lr->end;
+	if (room == 0) {
+		errno = ENOBUFS;	/* line_next() would have said TOO_LONG */
+		return -1;
+	}
+	do
+		n = read(lr->fd, lr->buf + lr->end, room);
+	while (n < 0 && errno == EINTR);
+	if (n == 0)
+		lr->eof = 1;
+	if (n > 0)
+		lr->end += (size_t)n;
+	return n;
+}
+
+/* Hands out the LEN bytes at START as a line and consumes SKIP bytes. */
+static int take(struct line_reader *lr, size_t len, size_t skip,
+		char **line, size_t *outlen)
+{
+	char *p = lr->buf + lr->start;
+
+	if (len > 0 && p[len - 1] == '\r')
+		len--;
+	p[len] = '\0';
+	lr->start += skip;
+	*line = p;
+	*outlen = len;
+	return LINE_OK;
+}
+
+int line_next(struct line_reader *lr, char **line, size_t *len)
+{
+	for (;;) {
+		char *p = lr->buf + lr->start;
+		size_t n = lr->end - lr->start;
+		char *lf = memchr(p, '\n', n);
+
+		if (lr->skipping) {
+			if (lf == NULL) {
+				lr->start = lr->end = 0;
+				return lr->eof ? LINE_EOF : LINE_AGAIN;
+			}
+			lr->skipping = 0;
+			lr->start += (size_t)(lf - p) + 1;
+			continue;
+		}
+		if (lf != NULL)
+			return take(lr, (size_t)(lf - p), (size_t)(lf - p) + 1,
+				    line, len);
+		if (n > lr->max) {
+			/* Full buffer and still no LF: drop it all, skip the rest. */
+			lr->skipping = 1;
+			lr->start = lr->end = 0;
+			return LINE_TOO_LONG;
+		}
+		if (!lr->eof)
+			return LINE_AGAIN;
+		if (n == 0)
+			return LINE_EOF;
+		return take(lr, n, n, line, len);
+	}
+}
+
+int line_read(struct line_reader *lr, char **line, size_t *len)
+{
+	for (;;) {
+		int rc = line_next(lr, line, len);
+
+		if (rc != LINE_AGAIN)
+			return rc;
+		if (line_fill(lr) < 0)
+			return LINE_ERROR;
+	}
+}

@@ -1,0 +1,88 @@
+/*
+ * net.h - the kit's small socket layer.
+ *
+ * Every step after 01 calls these instead of repeating the socket
+ * boilerplate. Like the rest of common/, nothing here prints or exits:
+ * a function that fails returns -1 and leaves errno set. Name lookups can
+ * fail without an errno; net_strerror() describes either kind of failure.
+ */
+#ifndef NET_H
+#define NET_H
+
+#include <stddef.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+/* Room for "[ipv6-address]:port" and its NUL. */
+#define NET_NAME_LEN 64
+
+/*
+ * Opens a TCP socket listening on ADDR and PORT (a number; "0" lets the
+ * kernel pick a free port). A NULL or empty ADDR listens on every address:
+ * IPv6 and IPv4 together where the machine has IPv6, IPv4 alone otherwise.
+ * SO_REUSEADDR is set so that a restarted server can bind at once.
+ * Returns the listening descriptor, or -1.
+ */
+int net_listen(const char *addr, const char *port, int backlog);
+
+/*
+ * Opens a UDP socket bound to ADDR and PORT, with the same rules for ADDR
+ * and PORT as net_listen(). Returns the descriptor, or -1.
+ */
+int net_udp_bind(const char *addr, const char *port);
+
+/*
+ * Opens a TCP connection to HOST (a name or an address) and PORT, trying
+ * each address the name resolves to in turn. Returns the connected
+ * descriptor, or -1.
+ */
+int net_connect(const char *host, const char *port);
+
+/*
+ * Opens a UDP socket for talking to HOST and PORT and stores the resolved
+ * address in PEER (of size *PEERLEN on entry, the address length on
+ * return), for use with sendto(). Returns the descriptor, or -1.
+ */
+int net_udp_open(const char *host, const char *port,
+		 struct sockaddr_storage *peer, socklen_t *peerlen);
+
+/*
+ * Writes "ADDRESS:PORT" (IPv6 as "[ADDRESS]:PORT") for the socket address
+ * SA into BUF of SIZE bytes. Returns 0, or -1.
+ */
+int net_addr_name(const struct sockaddr *sa, socklen_t len,
+		  char *buf, size_t size);
+
+/* Same as net_addr_name() for the local address of socket FD (getsockname). */
+int net_local_name(int fd, char *buf, size_t size);
+
+/* Same as net_addr_name() for the remote address of socket FD (getpeername). */
+int net_peer_name(int fd, char *buf, size_t size);
+
+/*
+ * Sends all LEN bytes of BUF on FD: send() may take fewer bytes than asked,
+ * and a signal may interrupt it, so it loops until everything is gone.
+ * Never raises SIGPIPE. Returns 0, or -1 (EPIPE or ECONNRESET mean the peer
+ * left; EAGAIN means a non-blocking socket is full).
+ */
+int net_send_all(int fd, const void *buf, size_t len);
+
+/*
+ * Writes all LEN bytes of BUF to FD (a file, a pipe or a terminal), looping
+ * like net_send_all(). Returns 0, or -1.
+ */
+int net_write_all(int fd, const void *buf, size_t len);
+
+/*
+ * Puts FD in non-blocking mode (on != 0) or back in blocking mode.
+ * Returns 0, or -1.
+ */
+int net_set_nonblocking(int fd, int on);
+
+/*
+ * Describes the last failure of a net_ function in this thread: the
+ * resolver's message if a name lookup failed, strerror(errno) otherwise.
+ */
+const char *net_strerror(void);
+
+#endif

@@ -1,0 +1,164 @@
+/*
+ * server.c - step 01: an iterative TCP echo server.
+ *
+ * The whole server side of the socket API, spelled out once:
+ * socket() -> bind() -> listen() -> accept() -> recv()/send() -> close().
+ * Later steps call common/net.c, which does the same, instead.
+ *
+ * Deliberate simplifications: IPv4 only, and one client at a time (the
+ * next one waits in the listen() backlog until this one leaves).
+ */
+#include "cli.h"
+#include "config.h"
+#include "util.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* -a and -p; NULL means every address, as INADDR_ANY does. */
+static const char *opt_addr;
+static const char *opt_port = DEFAULT_PORT;
+
+static const struct cli_option options[] = {
+	CLI_SERVER_OPTIONS(opt_addr, opt_port),
+	{ 0 }
+};
+
+static struct cli cli = {
+	.about = "Echoes back what each client sends, one client at a time (IPv4).",
+	.options = options,
+	.operands = "",
+};
+
+/*
+ * Creates the listening socket for ADDR:PORT. Dies if any step fails,
+ * naming the call that failed.
+ */
+static int open_listener(const char *addr, const char *port)
+{
+	struct sockaddr_in sin;
+	int fd, on = 1;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((unsigned short)atoi(port));	/* network byte order */
+	if (addr == NULL)
+		sin.sin_addr.s_addr = htonl(INADDR_ANY);
+	else if (inet_pton(AF_INET, addr, &sin.sin_addr) != 1)
+		die("'%s' is not an IPv4 address", addr);
+
+	/* [api-socket] */
+	fd = socket(AF_INET, SOCK_STREAM, 0);	/* TCP over IPv4 */
+	if (fd < 0)
+		die("socket:");
+	/* Without this, a restarted server fails to bind for a minute or so. */
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) < 0)
+		die("setsockopt:");
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0)
+		die("bind %s:%s:", addr ? addr : "0.0.0.0", port);
+	if (listen(fd, LISTEN_BACKLOG) < 0)
+		die("listen:");
+	/* [/api-socket] */
+	return fd;
+}
+
+/* Prints the ready line with the port the kernel really gave us (-p 0). */
+static void announce(int fd)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+	char ip[INET_ADDRSTRLEN];
+
+	if (getsockname(fd, (struct sockaddr *)&sin, &len) < 0)
+		die("getsockname:");
+	inet_ntop(AF_INET, &sin.sin_addr, ip, sizeof(ip));
+	printf("listening on %s:%u\n", ip, ntohs(sin.sin_port));
+}
+
+/*
+ * Sends all LEN bytes of BUF: send() may take fewer bytes than asked, so it
+ * loops. (common/net.c has the same loop as net_send_all() for later steps.)
+ * Returns 0, or -1 if the client is gone.
+ */
+static int send_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * Echoes everything one client sends until it closes, it fails, or a stop
+ * signal arrives. The bytes are sent back as they came: no lines here.
+ */
+static void serve(int fd)
+{
+	char buf[4096];
+	ssize_t n;
+
+	/* [api-echo] */
+	while ((n = recv(fd, buf, sizeof(buf), 0)) != 0) {
+		if (n < 0 && errno == EINTR && !stop_requested)
+			continue;
+		if (n < 0) {
+			if (!stop_requested)
+				warn("recv:");
+			return;
+		}
+		if (send_all(fd, buf, (size_t)n) < 0) {
+			warn("send:");
+			return;
+		}
+	}
+	/* [/api-echo] */
+}
+
+int main(int argc, char **argv)
+{
+	int lfd, rc;
+
+	rc = cli_parse(&cli, argc, argv);
+	if (rc != CLI_RUN)
+		cli_exit(&cli, rc);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (util_catch_stop_signals() < 0)
+		die("sigaction:");
+	lfd = open_listener(opt_addr, opt_port);
+	announce(lfd);
+
+	/* [api-accept] */
+	while (!stop_requested) {
+		struct sockaddr_in peer;
+		socklen_t len = sizeof(peer);
+		char ip[INET_ADDRSTRLEN];
+		int cfd = accept(lfd, (struct sockaddr *)&peer, &len);
+
+		if (cfd < 0) {
+			if (errno != EINTR)
+				warn("accept:");
+			continue;	/* a failed accept never stops the server */
+		}
+		inet_ntop(AF_INET, &peer.sin_addr, ip, sizeof(ip));
+		note("client %s:%u connected", ip, ntohs(peer.sin_port));
+		serve(cfd);
+		close(cfd);
+		note("client %s:%u left", ip, ntohs(peer.sin_port));
+	}
+	/* [/api-accept] */
+	close(lfd);
+	return 0;
+}
