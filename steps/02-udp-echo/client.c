@@ -1,0 +1,97 @@
+/*
+ * client.c - step 02: a UDP echo client.
+ *
+ * Each line of standard input goes out as one datagram with sendto(), and
+ * the client waits for the echo with poll(). UDP promises nothing: if no
+ * reply comes within the wait, the datagram or its echo was lost, and the
+ * client says so and moves on. A late echo of an earlier line may then
+ * show up in place of the next one: a real protocol would number them.
+ */
+#include "cli.h"
+#include "config.h"
+#include "net.h"
+#include "util.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static size_t opt_wait = UDP_TIMEOUT_MS;
+
+static const struct cli_option options[] = {
+	{ 'w', "MS", "milliseconds to wait for each echo (default: 2000)",
+	  cli_set_size, &opt_wait },
+	{ 0 }
+};
+
+static struct cli cli = {
+	.about = "Sends each line of standard input as one UDP datagram and prints the echo.",
+	.options = options,
+	.operands = "HOST PORT",
+	.noperands = 2,
+};
+
+/*
+ * Waits up to opt_wait ms for a datagram on FD and prints it.
+ * Returns 0, or -1 if none came in time.
+ */
+static int print_reply(int fd)
+{
+	static char buf[MAX_DATAGRAM];
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	ssize_t n;
+	int ready;
+
+	/* [udp-wait] */
+	do
+		ready = poll(&pfd, 1, (int)opt_wait);
+	while (ready < 0 && errno == EINTR);
+	if (ready < 0)
+		die("poll:");
+	if (ready == 0)
+		return -1;	/* nothing came back: lost, or no server */
+	/* [/udp-wait] */
+	n = recvfrom(fd, buf, sizeof(buf), 0, NULL, NULL);
+	if (n < 0)
+		die("recvfrom:");
+	fwrite(buf, 1, (size_t)n, stdout);
+	fflush(stdout);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct sockaddr_storage peer;
+	socklen_t peerlen = sizeof(peer);
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	int fd, rc, lost = 0;
+
+	rc = cli_parse(&cli, argc, argv);
+	if (rc != CLI_RUN)
+		cli_exit(&cli, rc);
+	fd = net_udp_open(cli.operand[0], cli.operand[1], &peer, &peerlen);
+	if (fd < 0)
+		die("cannot reach %s port %s: %s", cli.operand[0],
+		    cli.operand[1], net_strerror());
+	while ((len = getline(&line, &cap, stdin)) > 0) {
+		if ((size_t)len > MAX_DATAGRAM) {
+			warn("line of %zd bytes is too long for one datagram", len);
+			continue;
+		}
+		if (sendto(fd, line, (size_t)len, 0, (struct sockaddr *)&peer,
+			   peerlen) < 0)
+			die("sendto:");
+		if (print_reply(fd) < 0) {
+			warn("no echo within %zu ms: datagram lost?", opt_wait);
+			lost++;
+		}
+	}
+	free(line);
+	close(fd);
+	return lost ? 1 : 0;
+}

@@ -1,0 +1,83 @@
+/*
+ * server.c - step 02: a UDP echo server.
+ *
+ * No listen(), no accept(), no connection: one socket receives datagrams
+ * from anyone with recvfrom(), which also says who sent each one, and
+ * sendto() sends each back to its sender. The socket set-up now comes from
+ * common/net.c (net_udp_bind), which also handles IPv6.
+ */
+#include "cli.h"
+#include "config.h"
+#include "net.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static const char *opt_addr;
+static const char *opt_port = DEFAULT_PORT;
+
+static const struct cli_option options[] = {
+	CLI_SERVER_OPTIONS(opt_addr, opt_port),
+	{ 0 }
+};
+
+static struct cli cli = {
+	.about = "Sends every UDP datagram it receives back to its sender.",
+	.options = options,
+	.operands = "",
+};
+
+/*
+ * Receives one datagram and sends it back where it came from. A datagram
+ * arrives whole or not at all: one recvfrom() is one message, unlike TCP.
+ * Returns 0, or -1 when interrupted by a signal.
+ */
+static int echo_one(int fd)
+{
+	static char buf[MAX_DATAGRAM];
+	struct sockaddr_storage peer;
+	socklen_t len = sizeof(peer);
+	char who[NET_NAME_LEN];
+	ssize_t n;
+
+	/* [udp-echo] */
+	n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&peer, &len);
+	if (n < 0) {
+		if (errno == EINTR)
+			return -1;
+		warn("recvfrom:");
+		return 0;
+	}
+	if (sendto(fd, buf, (size_t)n, 0, (struct sockaddr *)&peer, len) < 0)
+		warn("sendto:");
+	/* [/udp-echo] */
+	if (net_addr_name((struct sockaddr *)&peer, len, who, sizeof(who)) == 0)
+		note("%zd bytes from %s", n, who);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	char name[NET_NAME_LEN];
+	int fd, rc;
+
+	rc = cli_parse(&cli, argc, argv);
+	if (rc != CLI_RUN)
+		cli_exit(&cli, rc);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (util_catch_stop_signals() < 0)
+		die("sigaction:");
+	fd = net_udp_bind(opt_addr, opt_port);
+	if (fd < 0)
+		die("cannot bind UDP port %s: %s", opt_port, net_strerror());
+	if (net_local_name(fd, name, sizeof(name)) < 0)
+		die("getsockname: %s", net_strerror());
+	printf("listening on %s\n", name);
+	while (!stop_requested)
+		echo_one(fd);
+	close(fd);
+	return 0;
+}

@@ -1,0 +1,128 @@
+#!/usr/bin/env bats
+# Step 01: the iterative TCP echo server and its client.
+
+STEP=steps/01-tcp-echo
+load helpers
+
+teardown() { kit_teardown; }
+
+@test "server -h prints the usage on stdout and exits 0" {
+	run "$(impl_bin server)" -h
+	assert_success
+	assert_line --partial "usage:"
+	assert_output --partial "-p PORT"
+}
+
+@test "server with a bad option exits 2 with the usage on stderr" {
+	run --separate-stderr "$(impl_bin server)" -Z
+	assert_equal "$status" 2
+	assert_equal "$output" ""
+	[[ $stderr == *usage:* ]]
+}
+
+@test "client -h exits 0; a missing PORT or a bad port exits 2" {
+	run "$(impl_bin client)" -h
+	assert_success
+	assert_output --partial "HOST PORT"
+	run "$(impl_bin client)" 127.0.0.1
+	assert_equal "$status" 2
+	run "$(impl_bin client)" 127.0.0.1 99999
+	assert_equal "$status" 2
+}
+
+@test "the ready line names the address and the port the kernel chose" {
+	server_start -a 127.0.0.1
+	run cat "$BATS_TEST_TMPDIR/server.out"
+	assert_output "listening on 127.0.0.1:$SERVER_PORT"
+	[ "$SERVER_PORT" -gt 0 ]
+}
+
+@test "the kit client prints each echo and exits 0 at end of input" {
+	server_start
+	run timeout "$KIT_DEADLINE" "$(impl_bin client)" 127.0.0.1 "$SERVER_PORT" \
+		< <(printf 'hello\nsocket world\n')
+	assert_success
+	assert_output $'hello\nsocket world'
+}
+
+@test "the kit client echoes 64 KiB of binary data with NUL bytes intact" {
+	server_start
+	head -c 65536 /dev/urandom >"$BATS_TEST_TMPDIR/blob"
+	timeout "$KIT_DEADLINE" "$(impl_bin client)" 127.0.0.1 "$SERVER_PORT" \
+		<"$BATS_TEST_TMPDIR/blob" >"$BATS_TEST_TMPDIR/back"
+	cmp "$BATS_TEST_TMPDIR/blob" "$BATS_TEST_TMPDIR/back"
+}
+
+@test "a python client gets 64 KiB of binary data back byte for byte" {
+	server_start
+	run timeout "$KIT_DEADLINE" python3 - "$SERVER_PORT" <<'PY'
+import os, socket, sys
+data = os.urandom(65536) + b"\0" * 1000
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(data)
+s.shutdown(socket.SHUT_WR)
+back = b""
+while chunk := s.recv(65536):
+    back += chunk
+print("same" if back == data else f"differ: sent {len(data)}, got {len(back)}")
+PY
+	assert_success
+	assert_output "same"
+}
+
+@test "the server is iterative: a second client waits until the first leaves" {
+	server_start
+	raw_open first
+	raw_say first "one"
+	raw_expect first '^one$'
+	raw_open second
+	raw_say second "two"
+	# Two more round trips with the first client: a server serving both
+	# at once would have echoed "two" by now.
+	raw_say first "ping"
+	raw_expect first '^ping$'
+	raw_say first "pong"
+	raw_expect first '^pong$'
+	run read -r -t 0 -u "${RAW_FD[second]}"
+	assert_failure
+	raw_close first
+	raw_expect second '^two$'
+}
+
+@test "a client that leaves mid-line or resets does not stop the server" {
+	server_start
+	raw_open quitter
+	printf 'half a li' >&"${RAW_FD[quitter]}"
+	raw_close quitter
+	timeout "$KIT_DEADLINE" python3 - "$SERVER_PORT" <<'PY'
+import socket, struct, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"about to vanish\n")
+s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+s.close()  # RST instead of FIN
+PY
+	raw_open survivor
+	raw_say survivor "still here"
+	raw_expect survivor '^still here$'
+}
+
+@test "a refused connection exits non-zero with one line on stderr" {
+	server_start
+	server_stop
+	run --separate-stderr timeout "$KIT_DEADLINE" "$(impl_bin client)" \
+		127.0.0.1 "$SERVER_PORT" </dev/null
+	assert_failure
+	[ "$status" -ne 124 ]
+	assert_equal "${#stderr_lines[@]}" 1
+	[[ $stderr == *refused* ]]
+}
+
+@test "SIGTERM and SIGINT end the server with status 0" {
+	server_start
+	status_of server_stop
+	assert_equal "$STATUS" 0
+	server_start
+	kill -INT "$SERVER_PID"
+	status_of wait_exit "$SERVER_PID"
+	assert_equal "$STATUS" 0
+}
