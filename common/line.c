@@ -8,12 +8,16 @@
 #include <string.h>
 #include <unistd.h>
 
+/* Smallest buffer: one read() can then bring in many short lines at once. */
+#define LINE_BUF_MIN 4096
+
 int line_init(struct line_reader *lr, int fd, size_t max)
 {
 	memset(lr, 0, sizeof(*lr));
 	lr->fd = fd;
 	lr->max = max;
-	lr->buf = malloc(max + 2);
+	lr->cap = max + 2 > LINE_BUF_MIN ? max + 2 : LINE_BUF_MIN;
+	lr->buf = malloc(lr->cap);
 	return lr->buf ? 0 : -1;
 }
 
@@ -34,7 +38,7 @@ ssize_t line_fill(struct line_reader *lr)
 		lr->end -= lr->start;
 		lr->start = 0;
 	}
-	room = lr->max + 1 - lr->end;
+	room = lr->cap - 1 - lr->end;	/* keep one byte for a final NUL */
 	if (room == 0) {
 		errno = ENOBUFS;	/* line_next() would have said TOO_LONG */
 		return -1;
@@ -69,9 +73,10 @@ int line_next(struct line_reader *lr, char **line, size_t *len)
 	for (;;) {
 		char *p = lr->buf + lr->start;
 		size_t n = lr->end - lr->start;
-		char *lf = memchr(p, '\n', n);
+		char *lf;
 
 		if (lr->skipping) {
+			lf = memchr(p, '\n', n);
 			if (lf == NULL) {
 				lr->start = lr->end = 0;
 				return lr->eof ? LINE_EOF : LINE_AGAIN;
@@ -80,13 +85,15 @@ int line_next(struct line_reader *lr, char **line, size_t *len)
 			lr->start += (size_t)(lf - p) + 1;
 			continue;
 		}
+		/* A line is only looked for within the limit, LF included. */
+		lf = memchr(p, '\n', n < lr->max + 1 ? n : lr->max + 1);
 		if (lf != NULL)
 			return take(lr, (size_t)(lf - p), (size_t)(lf - p) + 1,
 				    line, len);
 		if (n > lr->max) {
-			/* Full buffer and still no LF: drop it all, skip the rest. */
+			/* No LF within the limit: drop it, then skip to the LF. */
 			lr->skipping = 1;
-			lr->start = lr->end = 0;
+			lr->start += lr->max + 1;
 			return LINE_TOO_LONG;
 		}
 		if (!lr->eof)

@@ -26,7 +26,8 @@ enum line_status {
 
 struct line_reader {
 	int fd;		/* where the bytes come from */
-	char *buf;	/* max + 2 bytes: a line, its LF, and a NUL at end of stream */
+	char *buf;	/* cap bytes: room for several lines per read() */
+	size_t cap;	/* at least max + 2: a line, its LF, and a NUL */
 	size_t max;	/* longest line accepted, LF excluded */
 	size_t start;	/* first byte not yet handed out */
 	size_t end;	/* one past the last byte read */

@@ -1,0 +1,123 @@
+/*
+ * room.h - the chatroom's shared state: who is in, and what waits to be
+ * sent to each of them.
+ *
+ * Threads, and what each one owns:
+ *   main      accepts connections and starts one reader thread per client.
+ *   reader    (one per client) reads the client's lines and acts on them;
+ *             it joins the room, starts the client's writer, and at the end
+ *             leaves the room, stops the writer and closes the socket.
+ *   writer    (one per client) sends what waits in the client's queue. It
+ *             is the only thread that ever writes to that socket, so a slow
+ *             client blocks its own writer and nobody else.
+ *   reaper    joins reader threads as they end and frees their clients.
+ *
+ * Locks, always taken in this order:
+ *   room.lock     the list of clients, their nicknames, the counters.
+ *   client.qlock  that client's output queue and its state flags.
+ * No socket I/O happens while either is held: queueing a line is a memcpy.
+ */
+#ifndef ROOM_H
+#define ROOM_H
+
+#include "config.h"
+#include "net.h"
+
+#include <pthread.h>
+#include <stddef.h>
+
+/* A growable byte buffer. */
+struct buffer {
+	char *data;
+	size_t len, cap;
+};
+
+struct client {
+	int fd;				/* closed by the reader, after the writer is joined */
+	char addr[NET_NAME_LEN];	/* set before the threads start */
+	pthread_t reader, writer;
+	int has_writer;			/* set by the reader once it started */
+
+	/*
+	 * Guarded by room.lock. The nickname is only ever changed by the
+	 * client's own reader thread, which may therefore read it unlocked.
+	 */
+	char nick[MAX_NICK + 1];
+	int in_room;			/* on the list below */
+	struct client *prev, *next;	/* the list, in order of arrival */
+	struct client *done_next;	/* the reaper's list */
+
+	/* Guarded by qlock. */
+	pthread_mutex_t qlock;
+	pthread_cond_t qcond;		/* the queue or a flag changed */
+	struct buffer queue;		/* bytes waiting for the writer */
+	int closing;			/* writer: send what is queued, then stop */
+	int too_slow;			/* queue overflowed: stop at once */
+	int writer_done;		/* the writer has stopped */
+	int send_error;			/* errno of the send that failed, or 0 */
+};
+
+struct room_config {
+	size_t max_clients;	/* -m */
+	size_t max_line;	/* -l */
+	size_t max_queue;	/* -q */
+};
+
+/* Starts the reaper thread. Returns 0 or an error code (pthread style). */
+int room_open(const struct room_config *cfg);
+
+/*
+ * Tells every client the server is shutting down, lets their writers send
+ * what is queued (FLUSH_SECONDS at most), waits for every client thread to
+ * end, and frees everything.
+ */
+void room_close(void);
+
+/* Returns the configuration given to room_open(). */
+const struct room_config *room_config(void);
+
+/*
+ * Accepted connection FD from ADDR: starts its reader thread, which will
+ * run READER. Returns 0, or an error code with FD closed.
+ */
+int room_spawn(int fd, const char *addr, void *(*reader)(void *));
+
+/*
+ * For the reader thread: adds C to the room under a guest name, starts its
+ * writer, welcomes it and tells the others. Returns 0, or -1 if the room is
+ * full or the writer cannot start (C was told why).
+ */
+int room_join(struct client *c);
+
+/*
+ * For the reader thread, at the end: removes C from the room (telling the
+ * others, with REASON if not NULL), lets its writer finish, closes the
+ * socket and hands C to the reaper. C must not be used afterwards.
+ */
+void room_leave(struct client *c, const char *reason);
+
+/* Queues LINE (no LF) for C alone. */
+void room_tell(struct client *c, const char *line);
+
+/* Queues LINE (no LF) for everyone in the room but SKIP (NULL: everyone). */
+void room_broadcast(struct client *skip, const char *line);
+
+/*
+ * Renames C to NICK (already checked valid) and tells everyone.
+ * Returns 0, or -1 if another client has that name, ignoring case.
+ */
+int room_rename(struct client *c, const char *nick);
+
+/*
+ * Sends TEXT privately from C to the client named TO (ignoring case), and
+ * confirms to C. Returns 0, or -1 if there is no such client.
+ */
+int room_whisper(struct client *c, const char *to, const char *text);
+
+/* Tells C who is online, in order of arrival. */
+void room_list(struct client *c);
+
+/* Copies C's current nickname into NICK (MAX_NICK + 1 bytes). */
+void room_nick(struct client *c, char *nick);
+
+#endif

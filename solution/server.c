@@ -1,0 +1,241 @@
+/*
+ * server.c - the reference chatroom server.
+ *
+ * The course's design, made robust: one thread per client reads its lines
+ * (serve_client), and everything it says goes through the room (room.c),
+ * which queues it for each listener's own writer thread. main() only
+ * accepts. See README.md for the protocol and the architecture.
+ */
+#include "chat.h"
+#include "cli.h"
+#include "config.h"
+#include "line.h"
+#include "log.h"
+#include "net.h"
+#include "room.h"
+#include "text.h"
+#include "util.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *opt_addr;
+static const char *opt_port = DEFAULT_PORT;
+static struct room_config cfg = {
+	.max_clients = MAX_CLIENTS,
+	.max_line = MAX_LINE,
+	.max_queue = MAX_QUEUE,
+};
+
+#define STR(x) #x
+#define XSTR(x) STR(x)
+
+static const struct cli_option options[] = {
+	CLI_SERVER_OPTIONS(opt_addr, opt_port),
+	{ 'm', "CLIENTS", "most clients at once (default: " XSTR(MAX_CLIENTS) ")",
+	  cli_set_size, &cfg.max_clients },
+	{ 'l', "BYTES", "longest line accepted (default: " XSTR(MAX_LINE) ")",
+	  cli_set_size, &cfg.max_line },
+	{ 'q', "BYTES", "output a client may have waiting before it is dropped "
+	  "as too slow (default: " XSTR(MAX_QUEUE) ")",
+	  cli_set_size, &cfg.max_queue },
+	{ 0 }
+};
+
+static struct cli cli = {
+	.about = "A chatroom: every line a client sends goes to all the others.\n"
+		 "Clients type /help for the commands.",
+	.options = options,
+	.operands = "",
+};
+
+/* --------------------------------------------------------- client threads */
+
+/*
+ * Reads lines from C and acts on each until C quits or goes. Returns why
+ * C left, for the others: NULL for a plain goodbye.
+ */
+static const char *converse(struct client *c, struct line_reader *lr,
+			    struct chat *ch)
+{
+	char *line;
+	size_t len;
+
+	for (;;) {
+		switch (line_read(lr, &line, &len)) {
+		case LINE_OK:
+			if (!chat_handle(ch, c, line, len))
+				return ch->reason[0] ? ch->reason : NULL;
+			break;
+		case LINE_TOO_LONG:
+			snprintf(ch->line, ch->size, "*** error: line too long "
+				 "(max %zu bytes)", cfg.max_line);
+			room_tell(c, ch->line);
+			break;
+		case LINE_EOF:
+			return NULL;
+		default:
+			return "connection lost";
+		}
+	}
+}
+
+/* The reader thread of one client: joins, converses, leaves. */
+static void *serve_client(void *arg)
+{
+	struct client *c = arg;
+	struct line_reader lr;
+	struct chat ch;
+	const char *reason = NULL;
+
+	if (line_init(&lr, c->fd, cfg.max_line) < 0 ||
+	    chat_init(&ch, cfg.max_line) < 0) {
+		log_say("%s: out of memory", c->addr);
+		line_free(&lr);
+		room_leave(c, NULL);
+		return NULL;
+	}
+	if (room_join(c) == 0)
+		reason = converse(c, &lr, &ch);
+	room_leave(c, reason);
+	line_free(&lr);
+	chat_free(&ch);
+	return NULL;
+}
+
+/* ------------------------------------------------------- accepting clients */
+
+/*
+ * Waits until LFD has a connection waiting. SIGINT and SIGTERM are blocked
+ * everywhere but inside pselect(), so a stop signal cannot slip in between
+ * two calls and go unnoticed. Returns 1 for a connection, 0 to stop.
+ */
+static int wait_for_client(int lfd, const sigset_t *waitmask)
+{
+	fd_set fds;
+
+	while (!stop_requested) {
+		FD_ZERO(&fds);
+		FD_SET(lfd, &fds);
+		if (pselect(lfd + 1, &fds, NULL, NULL, NULL, waitmask) > 0)
+			return 1;
+		if (errno != EINTR) {
+			log_say("pselect: %s", strerror(errno));
+			return 0;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Says why accept() failed, once per kind of failure in a row. Out of
+ * descriptors or memory, it pauses a little: the connection waits in the
+ * backlog, and retrying at once would only spin.
+ */
+static void accept_failed(int err)
+{
+	static int last;
+	struct timespec pause = { 0, 100 * 1000 * 1000 };
+
+	if (err == EAGAIN || err == EWOULDBLOCK || err == EINTR)
+		return;		/* the client gave up first, or a signal */
+	if (err != last)
+		log_say("accept: %s", strerror(err));
+	last = err;
+	if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM)
+		nanosleep(&pause, NULL);
+}
+
+/* Accepts one connection on LFD and starts its reader thread. */
+static void accept_client(int lfd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char addr[NET_NAME_LEN] = "?";
+	int fd, rc;
+
+	fd = accept(lfd, (struct sockaddr *)&ss, &len);
+	if (fd < 0) {
+		accept_failed(errno);
+		return;
+	}
+	accept_failed(0);
+	net_addr_name((struct sockaddr *)&ss, len, addr, sizeof(addr));
+	if (net_set_nonblocking(fd, 0) < 0) {
+		log_say("%s: fcntl: %s", addr, strerror(errno));
+		close(fd);
+		return;
+	}
+	rc = room_spawn(fd, addr, serve_client);
+	if (rc != 0)
+		log_say("%s: cannot start a thread: %s", addr, strerror(rc));
+}
+
+/* ------------------------------------------------------------------ main */
+
+/* Parses the command line into opt_* and cfg, or exits as the contract says. */
+static void parse_options(int argc, char **argv)
+{
+	int rc = cli_parse(&cli, argc, argv);
+
+	if (rc == CLI_RUN && cfg.max_queue < TEXT_CLEAN_SIZE(cfg.max_line) + 64) {
+		snprintf(cli.error, sizeof(cli.error),
+			 "-q must be at least %zu bytes for -l %zu",
+			 TEXT_CLEAN_SIZE(cfg.max_line) + 64, cfg.max_line);
+		rc = CLI_BAD;
+	}
+	if (rc != CLI_RUN)
+		cli_exit(&cli, rc);
+}
+
+/* Opens the non-blocking listening socket and prints the ready line. */
+static int open_listener(void)
+{
+	char name[NET_NAME_LEN];
+	int lfd = net_listen(opt_addr, opt_port, LISTEN_BACKLOG);
+
+	if (lfd < 0)
+		die("cannot listen on %s port %s: %s",
+		    opt_addr ? opt_addr : "every address", opt_port,
+		    net_strerror());
+	if (net_set_nonblocking(lfd, 1) < 0)
+		die("fcntl:");
+	if (net_local_name(lfd, name, sizeof(name)) < 0)
+		die("getsockname: %s", net_strerror());
+	printf("listening on %s\n", name);
+	log_say("listening on %s (at most %zu clients)", name, cfg.max_clients);
+	return lfd;
+}
+
+int main(int argc, char **argv)
+{
+	sigset_t waitmask;
+	int lfd, rc;
+
+	parse_options(argc, argv);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (util_catch_stop_signals() < 0)
+		die("sigaction:");
+	/* Every thread started from now on inherits the blocked signals. */
+	if ((rc = util_block_stop_signals(1)) != 0 ||
+	    (rc = pthread_sigmask(SIG_BLOCK, NULL, &waitmask)) != 0)
+		die("pthread_sigmask: %s", strerror(rc));
+	sigdelset(&waitmask, SIGINT);
+	sigdelset(&waitmask, SIGTERM);
+	if ((rc = log_start()) != 0 || (rc = room_open(&cfg)) != 0)
+		die("pthread_create: %s", strerror(rc));
+	lfd = open_listener();
+	while (wait_for_client(lfd, &waitmask))
+		accept_client(lfd);
+	close(lfd);
+	log_say("shutting down");
+	room_close();
+	log_stop();
+	return 0;
+}
