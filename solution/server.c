@@ -20,7 +20,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/select.h>
+#include <poll.h>
+#include <pthread.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -111,32 +112,56 @@ static void *serve_client(void *arg)
 
 /* ------------------------------------------------------- accepting clients */
 
-/*
- * Waits until LFD has a connection waiting. SIGINT and SIGTERM are blocked
- * everywhere but inside pselect(), so a stop signal cannot slip in between
- * two calls and go unnoticed. Returns 1 for a connection, 0 to stop.
- */
-static int wait_for_client(int lfd, const sigset_t *waitmask)
-{
-	fd_set fds;
+/* ---------------------------------------------------------------- signals */
 
-	while (!stop_requested) {
-		FD_ZERO(&fds);
-		FD_SET(lfd, &fds);
-		if (pselect(lfd + 1, &fds, NULL, NULL, NULL, waitmask) > 0)
-			return 1;
-		if (errno != EINTR) {
-			log_say("pselect: %s", strerror(errno));
-			return 0;
-		}
-	}
-	return 0;
+/* A pipe whose read end becomes readable (end of file) once we must stop. */
+static int stop_pipe[2] = { -1, -1 };
+
+/*
+ * The signal thread. SIGINT and SIGTERM are blocked in every thread, so no
+ * handler ever interrupts a thread at an awkward moment; this thread takes
+ * them with sigwait() and wakes main() by closing the pipe's write end.
+ */
+static void *wait_for_signal(void *arg)
+{
+	const sigset_t *set = arg;
+	int sig;
+
+	if (sigwait(set, &sig) == 0)
+		log_say("%s: stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	close(stop_pipe[1]);
+	return NULL;
 }
 
 /*
- * Says why accept() failed, once per kind of failure in a row. Out of
- * descriptors or memory, it pauses a little: the connection waits in the
- * backlog, and retrying at once would only spin.
+ * Waits until LFD has a connection waiting or a stop signal came.
+ * Returns 1 for a connection, 0 to stop.
+ */
+static int wait_for_client(int lfd)
+{
+	struct pollfd fds[2] = {
+		{ .fd = lfd, .events = POLLIN },
+		{ .fd = stop_pipe[0], .events = POLLIN },
+	};
+
+	for (;;) {
+		if (poll(fds, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			log_say("poll: %s", strerror(errno));
+			return 0;
+		}
+		if (fds[1].revents != 0)
+			return 0;
+		if (fds[0].revents != 0)
+			return 1;
+	}
+}
+
+/*
+ * Says why accept() failed (ERR), once per kind of failure in a row; 0
+ * means it worked again. Out of descriptors or memory, it pauses a little:
+ * the connection waits in the backlog, and retrying at once would only spin.
  */
 static void accept_failed(int err)
 {
@@ -145,7 +170,7 @@ static void accept_failed(int err)
 
 	if (err == EAGAIN || err == EWOULDBLOCK || err == EINTR)
 		return;		/* the client gave up first, or a signal */
-	if (err != last)
+	if (err != 0 && err != last)
 		log_say("accept: %s", strerror(err));
 	last = err;
 	if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM)
@@ -215,25 +240,33 @@ static int open_listener(void)
 
 int main(int argc, char **argv)
 {
-	sigset_t waitmask;
+	static sigset_t stop_signals;
+	pthread_t signal_thread;
 	int lfd, rc;
 
 	parse_options(argc, argv);
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (util_catch_stop_signals() < 0)
+	if (util_catch_stop_signals() < 0)	/* for SIGPIPE, ignored */
 		die("sigaction:");
-	/* Every thread started from now on inherits the blocked signals. */
-	if ((rc = util_block_stop_signals(1)) != 0 ||
-	    (rc = pthread_sigmask(SIG_BLOCK, NULL, &waitmask)) != 0)
+	/* Blocked here, before any thread starts: every thread inherits it. */
+	sigemptyset(&stop_signals);
+	sigaddset(&stop_signals, SIGINT);
+	sigaddset(&stop_signals, SIGTERM);
+	if ((rc = pthread_sigmask(SIG_BLOCK, &stop_signals, NULL)) != 0)
 		die("pthread_sigmask: %s", strerror(rc));
-	sigdelset(&waitmask, SIGINT);
-	sigdelset(&waitmask, SIGTERM);
-	if ((rc = log_start()) != 0 || (rc = room_open(&cfg)) != 0)
+	if (pipe(stop_pipe) < 0)
+		die("pipe:");
+	if ((rc = log_start()) != 0 || (rc = room_open(&cfg)) != 0 ||
+	    (rc = pthread_create(&signal_thread, NULL, wait_for_signal,
+				 &stop_signals)) != 0)
 		die("pthread_create: %s", strerror(rc));
 	lfd = open_listener();
-	while (wait_for_client(lfd, &waitmask))
+	while (wait_for_client(lfd))
 		accept_client(lfd);
 	close(lfd);
+	pthread_kill(signal_thread, SIGTERM);	/* in case poll() failed */
+	pthread_join(signal_thread, NULL);
+	close(stop_pipe[0]);
 	log_say("shutting down");
 	room_close();
 	log_stop();

@@ -12,6 +12,9 @@
 #                              a client the kit did not write: bash /dev/tcp
 #   wait_for_line FILE REGEX   wait, with a deadline, until FILE has a match
 #   wait_exit PID              wait, with a deadline, for a process to end
+#   server_start_fifo [ARGS]   server_start, its stdin a FIFO we hold:
+#   server_say LINE / server_end   type into it / close it (step 03)
+#   fake_server NAME CODE      a python3 server to test a client against
 #
 # Every background process gets its stdout and stderr in files under
 # $BATS_TEST_TMPDIR (never a pipe that nobody reads), closes every
@@ -25,6 +28,7 @@
 #                 for the TSan build (set by tests/run from SAN)
 #   KIT_DEADLINE  seconds any single wait may take (default 10)
 #   KIT_PRELOAD   a library to LD_PRELOAD into servers (fault injection)
+#   KIT_WRAPPER   a command servers run under, e.g. "valgrind --leak-check=full"
 
 bats_require_minimum_version 1.5.0
 bats_load_library bats-support
@@ -123,13 +127,17 @@ status_of() {
 	"$@" || STATUS=$?
 }
 
-# server_start [ARGS...]: starts the step's server on a free port.
+# server_start [ARGS...]: starts the step's server on a free port, its
+# stdin /dev/null (or SERVER_INPUT, which server_start_fifo sets).
 server_start() {
 	local bin
 	bin=$(impl_bin server)
-	spawn server /dev/null env ${KIT_PRELOAD:+LD_PRELOAD="$KIT_PRELOAD"} \
-		"$bin" -p 0 "$@"
+	# shellcheck disable=SC2086 # KIT_WRAPPER is a command and its words
+	spawn server "${SERVER_INPUT:-/dev/null}" \
+		env ${KIT_PRELOAD:+LD_PRELOAD="$KIT_PRELOAD"} \
+		${KIT_WRAPPER:-} "$bin" -p 0 "$@"
 	SERVER_PID=$SPAWNED
+	[ -z "${KIT_WRAPPER:-}" ] || touch "$BATS_TEST_TMPDIR/server.wrapped"
 	wait_for_line "$BATS_TEST_TMPDIR/server.out" '^listening on ' || {
 		cat "$BATS_TEST_TMPDIR/server.err" >&2
 		return 1
@@ -143,6 +151,39 @@ server_start() {
 server_stop() {
 	kill -TERM "$SERVER_PID" 2>/dev/null || true
 	wait_exit "$SERVER_PID"
+}
+
+# server_start_fifo [ARGS...]: server_start, with the server's stdin a FIFO
+# held open by this shell, for a server that reads what its operator types
+# (step 03): type with server_say, end the input with server_end.
+server_start_fifo() {
+	local fifo="$BATS_TEST_TMPDIR/server.in" fd
+	rm -f "$fifo"
+	mkfifo "$fifo"
+	# Read-write, so that opening it does not wait for the server to.
+	exec {fd}<>"$fifo"
+	CLIENT_IN[server]=$fd
+	SERVER_INPUT=$fifo server_start "$@"
+}
+
+# server_say LINE... / server_end: the operator types LINEs / presses Ctrl-D.
+server_say() { client_say server "$@"; }
+server_end() { client_end server; }
+
+# fake_server NAME CODE: runs python3 CODE in the background as a server the
+# kit did not write, to test a client against: CODE finds `l`, a TCP socket
+# listening on 127.0.0.1, and `socket` imported; what it prints goes to
+# NAME.out. Sets FAKE_PORT once it listens.
+fake_server() {
+	spawn "$1" /dev/null python3 -c "
+import socket
+l = socket.create_server(('127.0.0.1', 0))
+print('listening on 127.0.0.1:%d' % l.getsockname()[1], flush=True)
+$2"
+	wait_for_line "$BATS_TEST_TMPDIR/$1.out" '^listening on ' || return 1
+	# shellcheck disable=SC2034 # for the suites
+	FAKE_PORT=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' \
+		"$BATS_TEST_TMPDIR/$1.out")
 }
 
 # client_start NAME [ARGS...]: starts the kit's client against the server
@@ -208,6 +249,32 @@ raw_expect() {
 	fi
 }
 
+# raw_skip_to NAME REGEX [MAX]: reads lines until one matches REGEX, reading
+# at most MAX lines (default 10000).
+raw_skip_to() {
+	local i
+	for ((i = 0; i < ${3:-10000}; i++)); do
+		raw_read "$1" || return 1
+		[[ $REPLY =~ $2 ]] && return 0
+	done
+	echo "no line matching '$2' in ${3:-10000} lines" >&2
+	return 1
+}
+
+# raw_expect_eof NAME: checks the server closes the connection (no more lines).
+raw_expect_eof() {
+	local rc=0
+	IFS= read -r -t "$KIT_DEADLINE" -u "${RAW_FD[$1]}" REPLY || rc=$?
+	if [ "$rc" -eq 0 ] || [ -n "$REPLY" ]; then
+		echo "expected the server to close, got '$REPLY'" >&2
+		return 1
+	fi
+	if [ "$rc" -gt 128 ]; then
+		echo "the server did not close within ${KIT_DEADLINE}s" >&2
+		return 1
+	fi
+}
+
 # raw_close NAME: closes the connection.
 raw_close() {
 	local fd=${RAW_FD[$1]:-}
@@ -219,17 +286,28 @@ raw_close() {
 fd_count() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
 thread_count() { find "/proc/$1/task" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
 
+# rss_kb PID: the resident memory of a process, in KiB.
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+
 # Fails if a sanitizer reported anything in a spawned process's stderr.
 check_sanitizers() {
 	local f bad=0
 	for f in "$BATS_TEST_TMPDIR"/*.err; do
 		[ -e "$f" ] || continue
-		if grep -qE 'ERROR: (Address|Leak|UndefinedBehavior)Sanitizer|WARNING: ThreadSanitizer|runtime error:' "$f"; then
-			echo "--- sanitizer report in ${f##*/}:" >&2
+		if grep -qE 'ERROR: (Address|Leak|UndefinedBehavior)Sanitizer|WARNING: ThreadSanitizer|runtime error:|ERROR SUMMARY: [1-9]' "$f"; then
+			echo "--- sanitizer or valgrind report in ${f##*/}:" >&2
 			head -n 40 "$f" >&2
 			bad=1
 		fi
 	done
+	f="$BATS_TEST_TMPDIR/server.err"
+	if [[ ${KIT_WRAPPER:-} == *valgrind* ]] &&
+		[ -e "$BATS_TEST_TMPDIR/server.wrapped" ] &&
+		! grep -q 'ERROR SUMMARY: 0 errors' "$f"; then
+		echo "--- valgrind gave no clean summary for the server:" >&2
+		tail -n 40 "$f" >&2
+		bad=1
+	fi
 	return "$bad"
 }
 

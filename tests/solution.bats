@@ -1,0 +1,551 @@
+#!/usr/bin/env bats
+# The reference chatroom: every line of the protocol and every rule of the
+# server, driven by clients the kit did not write (bash /dev/tcp, python3),
+# and the kit's own client.
+
+STEP=solution
+load helpers
+
+teardown() { kit_teardown; }
+
+# join NAME...: opens one raw connection per NAME, in order, and checks each
+# is welcomed as guestN and announced to the ones already there.
+join() {
+	local name other i=0 n
+	local -a joined=()
+	for name in "$@"; do
+		raw_open "$name"
+		raw_expect "$name" '^\*\*\* welcome guest[0-9]+$'
+		n=${REPLY##* }
+		for other in "${joined[@]}"; do
+			raw_expect "$other" "^\\*\\*\\* $n joined$"
+		done
+		joined+=("$name")
+		i=$((i + 1))
+	done
+}
+
+# py PROGRAM ARGS...: runs python3 on PROGRAM with the server's port first.
+py() {
+	local prog=$1
+	shift
+	timeout "$((KIT_DEADLINE * 3))" python3 -c "$prog" "$SERVER_PORT" "$@"
+}
+
+# ------------------------------------------------------------ command line
+
+@test "server -h documents every option; a bad one exits 2" {
+	run "$(impl_bin server)" -h
+	assert_success
+	for opt in "-a ADDRESS" "-p PORT" "-m CLIENTS" "-l BYTES" "-q BYTES"; do
+		assert_output --partial "$opt"
+	done
+	run "$(impl_bin server)" -m 0
+	assert_equal "$status" 2
+	run "$(impl_bin server)" -q 10
+	assert_equal "$status" 2
+}
+
+@test "client -h shows -n NICK; a bad option exits 2" {
+	run "$(impl_bin client)" -h
+	assert_success
+	assert_output --partial "-n NICK"
+	run "$(impl_bin client)" -x 127.0.0.1 1
+	assert_equal "$status" 2
+}
+
+# ------------------------------------------------------------ the protocol
+
+@test "welcome, joined, chat to all but the sender, left" {
+	server_start
+	join a b c
+	raw_say a "hello room"
+	raw_expect b '^<guest1> hello room$'
+	raw_expect c '^<guest1> hello room$'
+	raw_say b "hi a"
+	raw_expect a '^<guest2> hi a$'
+	raw_expect c '^<guest2> hi a$'
+	raw_close a
+	raw_expect b '^\*\*\* guest1 left$'
+	raw_expect c '^\*\*\* guest1 left$'
+	# a never got its own line: b's line was the next thing it saw.
+}
+
+@test "/nick renames, for everyone; invalid and taken names are refused" {
+	server_start
+	join a b
+	raw_say a "/nick Alice"
+	raw_expect a '^\*\*\* guest1 is now known as Alice$'
+	raw_expect b '^\*\*\* guest1 is now known as Alice$'
+	raw_say b "/nick alice"
+	raw_expect b '^\*\*\* error: .*taken'
+	raw_say b "/nick bad!name"
+	raw_expect b '^\*\*\* error: invalid nickname'
+	raw_say b "/nick seventeen_chars_x"
+	raw_expect b '^\*\*\* error: invalid nickname'
+	raw_say b "/nick sixteen_chars_xx"
+	raw_expect b '^\*\*\* guest2 is now known as sixteen_chars_xx$'
+	raw_say a "still here"
+	raw_expect b '^<Alice> still here$'
+}
+
+@test "/list and /who answer in order of arrival" {
+	server_start
+	join a b c
+	raw_say b "/nick bob"
+	raw_expect b 'now known as bob$'
+	raw_say c "/list"
+	raw_expect c 'now known as bob$'
+	raw_expect c '^\*\*\* online \(3\): guest1, bob, guest3$'
+	raw_say a "/who"
+	raw_expect a 'now known as bob$'
+	raw_expect a '^\*\*\* online \(3\): guest1, bob, guest3$'
+}
+
+@test "/msg reaches only its target, and the sender gets a receipt" {
+	server_start
+	join a b c
+	raw_say a "/msg GUEST2 psst"
+	raw_expect b '^\*guest1\* psst$'
+	raw_expect a '^-> \*guest2\* psst$'
+	raw_say a "public"
+	raw_expect c '^<guest1> public$'	# c saw nothing before it
+	raw_say a "/msg nobody hi"
+	raw_expect a '^\*\*\* error: no such nickname'
+	raw_say a "/msg guest2"
+	raw_expect a '^\*\*\* error: usage'
+}
+
+@test "/me is an action; // sends a line that starts with /" {
+	server_start
+	join a b
+	raw_say a "/me waves"
+	raw_expect b '^\* guest1 waves$'
+	raw_say a "//etc/passwd is a path"
+	raw_expect b '^<guest1> /etc/passwd is a path$'
+}
+
+@test "/quit with a reason: the others see it and the quitter is closed" {
+	server_start
+	join a b
+	raw_say a "/quit off to lunch"
+	raw_expect b '^\*\*\* guest1 left \(off to lunch\)$'
+	raw_expect_eof a
+}
+
+@test "/help lists the commands; an unknown one is an error, not a goodbye" {
+	server_start
+	join a
+	raw_say a "/help"
+	local i seen=""
+	for i in 1 2 3 4 5 6 7 8; do
+		raw_read a
+		[[ $REPLY == '*** '* ]]
+		seen+="$REPLY"$'\n'
+	done
+	for cmd in /nick /list /msg /me /quit; do
+		[[ $seen == *"$cmd"* ]]
+	done
+	raw_say a "/dance"
+	raw_expect a '^\*\*\* error: unknown command /dance'
+	raw_say a "/list"
+	raw_expect a '^\*\*\* online \(1\): guest1$'
+}
+
+# ----------------------------------------------------------- framing rules
+
+@test "a line in pieces is one line; packed lines are several; CRLF is fine" {
+	server_start
+	join a b
+	printf 'first ha' >&"${RAW_FD[a]}"
+	raw_say b "/list"	# a round trip: the server has the first piece
+	raw_expect b '^\*\*\* online'
+	printf 'lf\r\none\ntwo\r\n' >&"${RAW_FD[a]}"
+	raw_expect b '^<guest1> first half$'
+	raw_expect b '^<guest1> one$'
+	raw_expect b '^<guest1> two$'
+}
+
+@test "a 1024-byte line passes; a 1025-byte one is refused, the client stays" {
+	server_start
+	join a b
+	local ok long
+	ok=$(printf 'x%.0s' {1..1024})
+	long=$(printf 'y%.0s' {1..1025})
+	raw_say a "$long" "$ok"
+	raw_expect a '^\*\*\* error: line too long'
+	raw_expect b "^<guest1> $ok$"
+	raw_say a "after"
+	raw_expect b '^<guest1> after$'
+}
+
+@test "a 16 MB line without a newline costs the server no memory" {
+	server_start
+	join a b
+	local before after
+	before=$(rss_kb "$SERVER_PID")
+	head -c $((16 * 1024 * 1024)) /dev/zero | tr '\0' 'z' >&"${RAW_FD[a]}"
+	raw_say a ""
+	raw_expect a '^\*\*\* error: line too long'
+	after=$(rss_kb "$SERVER_PID")
+	echo "server RSS: $before KiB before, $after KiB after" >&3
+	[ "$((after - before))" -lt 8192 ]
+	raw_say a "fine"
+	raw_expect b '^<guest1> fine$'
+}
+
+@test "escape sequences and invalid UTF-8 are cleaned; UTF-8 is kept" {
+	server_start
+	join a b
+	printf 'red\033[31m bell\a tab\tend\r\n' >&"${RAW_FD[a]}"
+	raw_expect b $'^<guest1> red\\[31m bell tab\tend$'
+	printf 'caf\xc3\xa9 \xe2\x9c\x93 \xe6\x97\xa5 bad\xff\xc0\xafc1\xc2\x9b.\n' >&"${RAW_FD[a]}"
+	raw_expect b $'^<guest1> caf\u00e9 \u2713 \u65e5 bad\ufffd\ufffd\ufffdc1.$'
+}
+
+# --------------------------------------------------------- the robustness
+
+# bats test_tags=heavy
+@test "a client that never reads is dropped; the others get every line" {
+	server_start
+	run py '
+import socket, sys, threading
+port = int(sys.argv[1])
+ROUNDS, PER_ROUND, SIZE = 80, 200, 500  # 8 MB in all, 100 KB a round
+
+def connect(rcvbuf=None):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    if rcvbuf:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    s.connect(("127.0.0.1", port))
+    f = s.makefile("rb")
+    assert f.readline().startswith(b"*** welcome")
+    return s, f
+
+stalled, _ = connect(rcvbuf=4096)      # guest1: never reads again
+reader, rf = connect()                 # guest2: reads everything
+flooder, ff = connect()                # guest3: talks a lot
+got, dropped = 0, False
+progress = threading.Condition()
+
+def read_all():
+    global got, dropped
+    for line in rf:
+        if line == b"*** guest1 left (too slow)\n":
+            dropped = True
+        elif line.startswith(b"<guest3> "):
+            assert line == b"<guest3> %06d %s\n" % (got, body), line[:40]
+            with progress:
+                got += 1
+                progress.notify()
+            if got == ROUNDS * PER_ROUND:
+                return
+
+body = b"x" * (SIZE - 7)
+t = threading.Thread(target=read_all)
+t.start()
+for r in range(ROUNDS):
+    flooder.sendall(b"".join(b"%06d %s\n" % (r * PER_ROUND + i, body)
+                             for i in range(PER_ROUND)))
+    with progress:  # a reader that keeps up is never too slow
+        progress.wait_for(lambda: got == (r + 1) * PER_ROUND, timeout=20)
+t.join(20)
+print(got, dropped)'
+	assert_success
+	assert_output "16000 True"
+	[ "$(rss_kb "$SERVER_PID")" -lt 65536 ]
+}
+
+@test "a full room says so and closes" {
+	server_start -m 2
+	join a b
+	raw_open c
+	raw_expect c '^\*\*\* error: room is full$'
+	raw_expect_eof c
+	raw_close a
+	raw_expect b '^\*\*\* guest1 left$'
+	raw_open d
+	raw_expect d '^\*\*\* welcome guest3$'
+}
+
+# bats test_tags=heavy
+@test "300 connect/reset cycles leak no descriptor and no thread" {
+	server_start
+	join a
+	local fds threads
+	fds=$(fd_count "$SERVER_PID")
+	threads=$(thread_count "$SERVER_PID")
+	run py '
+import socket, struct, sys
+port = int(sys.argv[1])
+for i in range(300):
+    s = socket.create_connection(("127.0.0.1", port))
+    if i % 2:
+        s.makefile("rb").readline()   # half of them wait for the welcome
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.close()'
+	assert_success
+	wait_until "the server's descriptors to come back to $fds" \
+		test_count fd_count "$fds"
+	wait_until "the server's threads to come back to $threads" \
+		test_count thread_count "$threads"
+	raw_say a "/list"
+	raw_skip_to a '^\*\*\* online'
+	assert_equal "$REPLY" "*** online (1): guest1"
+}
+
+# test_count FUNCTION N: FUNCTION of the server's pid prints N.
+test_count() { [ "$("$1" "$SERVER_PID")" -eq "$2" ]; }
+
+# bats test_tags=heavy
+@test "60 clients x 20 lines: every line reaches every other client intact" {
+	server_start
+	run py '
+import selectors, socket, sys, time
+port, N, M = int(sys.argv[1]), 60, 20
+socks = []
+for i in range(N):
+    s = socket.create_connection(("127.0.0.1", port))
+    socks.append(s)
+bufs, nick, got = [b""] * N, [None] * N, [0] * N
+last = [dict() for _ in range(N)]
+want = (N - 1) * M
+sel = selectors.DefaultSelector()
+for i, s in enumerate(socks):
+    s.setblocking(False)
+    sel.register(s, selectors.EVENT_READ, i)
+sent = False
+deadline = time.monotonic() + 60
+while sum(got) < N * want and time.monotonic() < deadline:
+    if not sent and all(nick):
+        for i, s in enumerate(socks):
+            s.setblocking(True)
+            s.sendall(b"".join(b"%s line %02d %s\n" % (nick[i], j, b"=" * 40) for j in range(M)))
+            s.setblocking(False)
+        sent = True
+    for key, _ in sel.select(1):
+        i = key.data
+        bufs[i] += socks[i].recv(65536)
+        *lines, bufs[i] = bufs[i].split(b"\n")
+        for line in lines:
+            if line.startswith(b"*** welcome "):
+                nick[i] = line[12:]
+            elif line.startswith(b"<"):
+                who, text = line[1:].split(b"> ", 1)
+                assert text.startswith(who + b" line ") and text.endswith(b"=" * 40), line
+                assert who != nick[i], line
+                seq = int(text.split()[2])
+                assert last[i].get(who, -1) == seq - 1, line  # in order
+                last[i][who] = seq
+                got[i] += 1
+print(min(got), max(got), want)'
+	assert_success
+	assert_output "1180 1180 1180"
+	echo "$output" >&3
+}
+
+@test "clients that vanish while being written to do not hurt the room" {
+	server_start
+	run py '
+import socket, struct, sys
+port = int(sys.argv[1])
+talker = socket.create_connection(("127.0.0.1", port))
+for round in range(5):
+    victims = [socket.create_connection(("127.0.0.1", port)) for _ in range(10)]
+    for i in range(300):
+        talker.sendall(b"%d %s\n" % (i, b"v" * 900))
+    for v in victims:   # gone, with unread data and more on its way
+        v.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        v.close()
+talker.close()'
+	assert_success
+	# The talker never reads, so it may be dropped as too slow itself:
+	# either way the server must still serve a newcomer, alone at last.
+	join a
+	wait_until "the room to hold only the newcomer" alone_in_room a
+}
+
+# alone_in_room NAME: asks /list and succeeds if NAME is the only one online.
+alone_in_room() {
+	raw_say "$1" "/list"
+	raw_skip_to "$1" '^\*\*\* online' && [[ $REPLY == '*** online (1): '* ]]
+}
+
+@test "out of descriptors, accept() fails and the server waits it out" {
+	spawn server /dev/null bash -c 'ulimit -n 40 && exec "$0" -p 0' \
+		"$(impl_bin server)"
+	SERVER_PID=$SPAWNED
+	wait_for_line "$BATS_TEST_TMPDIR/server.out" '^listening on '
+	SERVER_PORT=$(sed -n 's/.*://p' "$BATS_TEST_TMPDIR/server.out")
+	run py '
+import socket, sys, time
+port, log = int(sys.argv[1]), sys.argv[2]
+conns = [socket.create_connection(("127.0.0.1", port)) for _ in range(45)]
+deadline = time.monotonic() + 10
+while b"accept: Too many open files" not in open(log, "rb").read():
+    assert time.monotonic() < deadline, "no EMFILE in the log"
+    time.sleep(0.02)  # polling the log, within the deadline above
+for c in conns[:20]:
+    c.close()
+for c in conns[20:]:
+    c.settimeout(10)
+    line = c.makefile("rb").readline()
+    assert line.startswith(b"*** welcome"), line
+print("all served")' "$BATS_TEST_TMPDIR/server.err"
+	assert_success
+	assert_output "all served"
+	[ "$(grep -c 'accept: Too many open files' "$BATS_TEST_TMPDIR/server.err")" -ge 1 ]
+}
+
+@test "SIGTERM: everyone gets the notice, the server exits 0" {
+	server_start
+	join a b
+	kill -TERM "$SERVER_PID"
+	raw_expect a '^\*\*\* server shutting down$'
+	raw_expect b '^\*\*\* server shutting down$'
+	raw_expect_eof a
+	raw_expect_eof b
+	status_of wait_exit "$SERVER_PID"
+	assert_equal "$STATUS" 0
+}
+
+@test "one listener takes IPv6 (::1) and IPv4 (127.0.0.1) clients" {
+	[ -e /proc/net/if_inet6 ] || skip "this machine has no IPv6"
+	server_start
+	grep -q '^listening on \[::\]:' "$BATS_TEST_TMPDIR/server.out"
+	raw_open six ::1
+	raw_expect six '^\*\*\* welcome guest1$'
+	raw_open four 127.0.0.1
+	raw_expect four '^\*\*\* welcome guest2$'
+	raw_expect six '^\*\*\* guest2 joined$'
+	raw_say four "over IPv4"
+	raw_expect six '^<guest2> over IPv4$'
+}
+
+@test "-a picks one address family" {
+	server_start -a 127.0.0.1
+	grep -qx "listening on 127.0.0.1:$SERVER_PORT" "$BATS_TEST_TMPDIR/server.out"
+	raw_open a
+	raw_expect a '^\*\*\* welcome guest1$'
+}
+
+@test "the server logs on stderr with a timestamp" {
+	server_start
+	join a
+	raw_say a "/nick ann"
+	raw_expect a 'now known as ann$'
+	raw_close a
+	wait_for_line "$BATS_TEST_TMPDIR/server.err" '^[0-9]{2}:[0-9]{2}:[0-9]{2} server: ann .* left'
+	grep -qE '^[0-9:]{8} server: guest1 joined from' "$BATS_TEST_TMPDIR/server.err"
+	grep -qE '^[0-9:]{8} server: guest1 is now known as ann$' "$BATS_TEST_TMPDIR/server.err"
+}
+
+@test "a log nobody reads never blocks the server" {
+	# The server's stderr is a FIFO whose reader never reads: the pipe
+	# fills after 64 KiB of log, and the server must go on regardless.
+	mkfifo "$BATS_TEST_TMPDIR/log"
+	spawn sink /dev/null python3 -c '
+import signal, sys
+f = open(sys.argv[1], "rb")
+signal.pause()' "$BATS_TEST_TMPDIR/log"
+	(close_fds; exec "$(impl_bin server)" -p 0) </dev/null \
+		>"$BATS_TEST_TMPDIR/server.out" 2>"$BATS_TEST_TMPDIR/log" &
+	SERVER_PID=$!
+	echo "$SERVER_PID" >>"$BATS_TEST_TMPDIR/pids"
+	wait_for_line "$BATS_TEST_TMPDIR/server.out" '^listening on '
+	SERVER_PORT=$(sed -n 's/.*://p' "$BATS_TEST_TMPDIR/server.out")
+	run py '
+import socket, sys
+port = int(sys.argv[1])
+for i in range(1500):     # two log lines each: far more than 64 KiB
+    s = socket.create_connection(("127.0.0.1", port))
+    s.makefile("rb").readline()
+    s.close()
+print("done")'
+	assert_success
+	join a b
+	raw_say a "still talking"
+	raw_expect b '^<guest[0-9]+> still talking$'
+	status_of server_stop
+	assert_equal "$STATUS" 0
+}
+
+# -------------------------------------------------------------- the client
+
+@test "the kit client fed by a pipe prints the room and exits 0" {
+	server_start
+	join a
+	run timeout "$KIT_DEADLINE" "$(impl_bin client)" 127.0.0.1 "$SERVER_PORT" \
+		< <(printf 'from a pipe\n/list\n/quit\n')
+	assert_success
+	assert_line --index 0 '*** welcome guest2'
+	assert_line --index 1 '*** online (2): guest1, guest2'
+	raw_expect a '^\*\*\* guest2 joined$'
+	raw_expect a '^<guest2> from a pipe$'
+}
+
+@test "the kit client -n asks for a nickname; end of input ends it" {
+	server_start
+	join a
+	client_start k -n kay
+	raw_expect a '^\*\*\* guest2 joined$'
+	raw_expect a '^\*\*\* guest2 is now known as kay$'
+	client_say k "hello from kay"
+	raw_expect a '^<kay> hello from kay$'
+	raw_say a "hi kay"
+	wait_for_line "$BATS_TEST_TMPDIR/k.out" '^<guest1> hi kay$'
+	client_end k
+	raw_expect a '^\*\*\* kay left$'
+	status_of wait_exit "$(client_pid k)"
+	assert_equal "$STATUS" 0
+}
+
+@test "the kit client cleans what a hostile server sends" {
+	spawn evil /dev/null python3 -c '
+import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen()
+print("listening on 127.0.0.1:%d" % s.getsockname()[1], flush=True)
+c, _ = s.accept()
+c.sendall(b"\x1b]0;owned\x07title \x1b[2Jclear \x9b31m c1 \xc2\x9b31m ok\n")
+c.close()'
+	wait_for_line "$BATS_TEST_TMPDIR/evil.out" '^listening on '
+	SERVER_PORT=$(sed -n 's/.*://p' "$BATS_TEST_TMPDIR/evil.out")
+	run timeout "$KIT_DEADLINE" "$(impl_bin client)" 127.0.0.1 "$SERVER_PORT" \
+		</dev/null
+	assert_success
+	assert_output $']0;ownedtitle [2Jclear \ufffd31m c1 31m ok'
+}
+
+@test "the kit client: a refused connection is one clear line and exit 1" {
+	server_start
+	server_stop
+	run --separate-stderr timeout "$KIT_DEADLINE" "$(impl_bin client)" \
+		127.0.0.1 "$SERVER_PORT" </dev/null
+	assert_equal "$status" 1
+	assert_equal "${#stderr_lines[@]}" 1
+	[[ $stderr == *"cannot connect"*refused* ]]
+}
+
+@test "the kit client: a server that resets is a lost connection, exit 1" {
+	spawn rst /dev/null python3 -c '
+import socket, struct
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen()
+print("listening on 127.0.0.1:%d" % s.getsockname()[1], flush=True)
+c, _ = s.accept()
+c.sendall(b"*** welcome guest1\n")
+c.recv(100)
+c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+c.close()'
+	wait_for_line "$BATS_TEST_TMPDIR/rst.out" '^listening on '
+	SERVER_PORT=$(sed -n 's/.*://p' "$BATS_TEST_TMPDIR/rst.out")
+	client_start k
+	wait_for_line "$BATS_TEST_TMPDIR/k.out" '^\*\*\* welcome guest1$'
+	client_say k "anyone?"
+	status_of wait_exit "$(client_pid k)"
+	assert_equal "$STATUS" 1
+	grep -q 'connection lost' "$BATS_TEST_TMPDIR/k.err"
+}
