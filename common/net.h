@@ -80,6 +80,13 @@ int net_write_all(int fd, const void *buf, size_t len);
 int net_set_nonblocking(int fd, int on);
 
 /*
+ * Turns off Nagle's algorithm on TCP socket FD, so that a short line is
+ * sent at once instead of waiting to be merged with the next one.
+ * Returns 0, or -1.
+ */
+int net_set_nodelay(int fd);
+
+/*
  * Describes the last failure of a net_ function in this thread: the
  * resolver's message if a name lookup failed, strerror(errno) otherwise.
  */

@@ -14,6 +14,9 @@
 /* Room for "*** error: " and the like in front of the clean text. */
 #define PREFIX_ROOM (MAX_NICK + 64)
 
+/* Largest batch of chat lines handed to the room at once. */
+#define BATCH_MAX (16 * 1024)
+
 /* Queues a formatted line for C alone. */
 static void tell(struct chat *ch, struct client *c, const char *fmt, ...)
 {
@@ -35,16 +38,23 @@ static size_t clean(struct chat *ch, const char *text, size_t len)
 }
 
 /*
- * Sends LEN bytes of TEXT, cleaned, to everyone but C, as FMT says
- * ("<%s> %s": the nickname, then the text). Empty text is not sent.
+ * Adds LEN bytes of TEXT, cleaned, to the batch for everyone but C, as FMT
+ * says ("<%s> %s": the nickname, then the text). Empty text is dropped.
  */
 static void relay(struct chat *ch, struct client *c, const char *fmt,
 		  const char *text, size_t len)
 {
+	int n;
+
 	if (clean(ch, text, len) == 0)
 		return;
-	snprintf(ch->line, ch->size, fmt, c->nick, ch->clean);
-	room_broadcast(c, ch->line);
+	n = snprintf(ch->line, ch->size, fmt, c->nick, ch->clean);
+	if (n >= (int)ch->size)
+		n = (int)ch->size - 1;
+	if (ch->batch.len + (size_t)n + 1 > ch->batch_max)
+		chat_flush(ch, c);
+	if (buffer_add(&ch->batch, ch->line, (size_t)n, 1) < 0)
+		room_broadcast(c, ch->line);	/* out of memory: no batch */
 }
 
 /* Splits ARGS at its first run of spaces: returns the rest, "" if none. */
@@ -145,11 +155,15 @@ static int cmd_help(struct chat *ch, struct client *c, char *args)
 	return 1;
 }
 
-/* Runs the command in LINE (after its '/'). Returns what the command does. */
+/*
+ * Runs the command in LINE (after its '/'), once the chat before it is on
+ * its way. Returns what the command does.
+ */
 static int command(struct chat *ch, struct client *c, char *line)
 {
 	char *args = split(line);
 
+	chat_flush(ch, c);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcasecmp(line, commands[i].name) == 0)
 			return commands[i].run(ch, c, args);
@@ -160,12 +174,15 @@ static int command(struct chat *ch, struct client *c, char *line)
 
 /* ------------------------------------------------------------ public API */
 
-int chat_init(struct chat *ch, size_t max_line)
+int chat_init(struct chat *ch, const struct room_config *cfg)
 {
-	ch->size = TEXT_CLEAN_SIZE(max_line) + PREFIX_ROOM;
+	memset(ch, 0, sizeof(*ch));
+	ch->size = TEXT_CLEAN_SIZE(cfg->max_line) + PREFIX_ROOM;
 	ch->clean = malloc(ch->size);
 	ch->line = malloc(ch->size);
-	ch->reason[0] = '\0';
+	/* A batch must fit in a listener's queue with room to spare. */
+	ch->batch_max = cfg->max_queue / 2 < BATCH_MAX ? cfg->max_queue / 2
+						       : BATCH_MAX;
 	if (ch->clean == NULL || ch->line == NULL) {
 		chat_free(ch);
 		return -1;
@@ -177,7 +194,16 @@ void chat_free(struct chat *ch)
 {
 	free(ch->clean);
 	free(ch->line);
-	ch->clean = ch->line = NULL;
+	free(ch->batch.data);
+	ch->clean = ch->line = ch->batch.data = NULL;
+}
+
+void chat_flush(struct chat *ch, struct client *c)
+{
+	if (ch->batch.len == 0)
+		return;
+	room_broadcast_lines(c, ch->batch.data, ch->batch.len);
+	ch->batch.len = 0;
 }
 
 int chat_handle(struct chat *ch, struct client *c, char *line, size_t len)

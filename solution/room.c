@@ -37,13 +37,16 @@ static struct {
 	.reap = PTHREAD_COND_INITIALIZER,
 };
 
-static void broadcast_locked(struct client *skip, const char *line,
-			     size_t len);
+static void broadcast_locked(struct client *skip, const char *data,
+			     size_t len, int lf);
 
 /* ---------------------------------------------------------------- queues */
 
-/* Appends LEN bytes of DATA and an LF to B. Returns 0, or -1 if out of memory. */
-static int buffer_add_line(struct buffer *b, const char *data, size_t len)
+/*
+ * Appends LEN bytes of DATA to B, and an LF if LF is set. Returns 0, or -1
+ * if out of memory.
+ */
+int buffer_add(struct buffer *b, const char *data, size_t len, int lf)
 {
 	if (b->len + len + 1 > b->cap) {
 		size_t cap = b->cap ? b->cap : 256;
@@ -58,26 +61,28 @@ static int buffer_add_line(struct buffer *b, const char *data, size_t len)
 		b->cap = cap;
 	}
 	memcpy(b->data + b->len, data, len);
-	b->data[b->len + len] = '\n';
-	b->len += len + 1;
+	b->len += len;
+	if (lf)
+		b->data[b->len++] = '\n';
 	return 0;
 }
 
 /*
- * Queues LINE (LEN bytes, no LF) for C and wakes its writer. If the queue
+ * Queues LEN bytes of DATA for C, then an LF if LF is set (DATA is one
+ * line), and wakes C's writer. If the queue
  * would outgrow max_queue, C is marked too slow instead and its socket is
  * shut down, so that its writer, maybe stuck in send(), gives up. Returns 0,
  * or -1 when C has just become too slow. Called with room.lock held, which
  * keeps C's descriptor open (shutdown() never blocks).
  */
-static int enqueue(struct client *c, const char *line, size_t len)
+static int enqueue(struct client *c, const char *data, size_t len, int lf)
 {
 	int rc = 0;
 
 	pthread_mutex_lock(&c->qlock);
 	if (!c->too_slow && !c->closing) {
 		if (c->queue.len + len + 1 > room.cfg.max_queue ||
-		    buffer_add_line(&c->queue, line, len) < 0) {
+		    buffer_add(&c->queue, data, len, lf) < 0) {
 			c->too_slow = 1;
 			shutdown(c->fd, SHUT_RDWR);
 			rc = -1;
@@ -205,7 +210,7 @@ static void say_left_locked(struct client *c, const char *reason)
 		n = sizeof(line) - 1;
 	log_say("%s (%s) left%s%s", c->nick, c->addr, reason ? ": " : "",
 		reason ? reason : "");
-	broadcast_locked(NULL, line, (size_t)n);
+	broadcast_locked(NULL, line, (size_t)n, 1);
 }
 
 /*
@@ -214,24 +219,25 @@ static void say_left_locked(struct client *c, const char *reason)
  */
 static void send_locked(struct client *c, const char *line, size_t len)
 {
-	if (enqueue(c, line, len) < 0 && c->in_room) {
+	if (enqueue(c, line, len, 1) < 0 && c->in_room) {
 		unlink_locked(c);
 		say_left_locked(c, "too slow");
 	}
 }
 
 /*
- * Queues LINE for everyone in the room but SKIP. Those it makes too slow
- * are dropped once the loop is over, and the room is told.
+ * Queues LEN bytes of DATA (and an LF if LF is set) for everyone in the
+ * room but SKIP. Those it makes too slow are dropped once the loop is
+ * over, and the room is told.
  */
-static void broadcast_locked(struct client *skip, const char *line,
-			     size_t len)
+static void broadcast_locked(struct client *skip, const char *data,
+			     size_t len, int lf)
 {
 	struct client *c, *next, *slow = NULL;
 
 	for (c = room.first; c != NULL; c = next) {
 		next = c->next;
-		if (c != skip && enqueue(c, line, len) < 0) {
+		if (c != skip && enqueue(c, data, len, lf) < 0) {
 			unlink_locked(c);
 			c->done_next = slow;	/* borrowed until the reader ends */
 			slow = c;
@@ -311,7 +317,7 @@ void room_close(void)
 	pthread_mutex_lock(&room.lock);
 	room.closing = 1;
 	for (struct client *c = room.first; c != NULL; c = c->next) {
-		enqueue(c, bye, sizeof(bye) - 1);
+		enqueue(c, bye, sizeof(bye) - 1, 1);
 		pthread_mutex_lock(&c->qlock);
 		c->closing = 1;		/* the writer sends the notice, then stops */
 		pthread_cond_signal(&c->qcond);
@@ -366,7 +372,7 @@ int room_join(struct client *c)
 	c->has_writer = 1;
 	pthread_mutex_lock(&room.lock);
 	if (room.closing || room.count >= room.cfg.max_clients) {
-		enqueue(c, full, sizeof(full) - 1);
+		enqueue(c, full, sizeof(full) - 1, 1);
 		pthread_mutex_unlock(&room.lock);
 		log_say("%s refused: room is full", c->addr);
 		return -1;
@@ -376,7 +382,7 @@ int room_join(struct client *c)
 	n = snprintf(line, sizeof(line), "*** welcome %s", c->nick);
 	send_locked(c, line, (size_t)n);
 	n = snprintf(line, sizeof(line), "*** %s joined", c->nick);
-	broadcast_locked(c, line, (size_t)n);
+	broadcast_locked(c, line, (size_t)n, 1);
 	log_say("%s joined from %s (%zu online)", c->nick, c->addr, room.count);
 	pthread_mutex_unlock(&room.lock);
 	return 0;
@@ -411,7 +417,14 @@ void room_tell(struct client *c, const char *line)
 void room_broadcast(struct client *skip, const char *line)
 {
 	pthread_mutex_lock(&room.lock);
-	broadcast_locked(skip, line, strlen(line));
+	broadcast_locked(skip, line, strlen(line), 1);
+	pthread_mutex_unlock(&room.lock);
+}
+
+void room_broadcast_lines(struct client *skip, const char *lines, size_t len)
+{
+	pthread_mutex_lock(&room.lock);
+	broadcast_locked(skip, lines, len, 0);
 	pthread_mutex_unlock(&room.lock);
 }
 
@@ -430,7 +443,7 @@ int room_rename(struct client *c, const char *nick)
 	memcpy(old, c->nick, sizeof(old));
 	snprintf(c->nick, sizeof(c->nick), "%s", nick);
 	n = snprintf(line, sizeof(line), "*** %s is now known as %s", old, nick);
-	broadcast_locked(NULL, line, (size_t)n);
+	broadcast_locked(NULL, line, (size_t)n, 1);
 	log_say("%s is now known as %s", old, nick);
 	pthread_mutex_unlock(&room.lock);
 	return 0;

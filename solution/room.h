@@ -57,6 +57,12 @@ struct client {
 	int send_error;			/* errno of the send that failed, or 0 */
 };
 
+/*
+ * Appends LEN bytes of DATA to B, and an LF if LF is set.
+ * Returns 0, or -1 if out of memory.
+ */
+int buffer_add(struct buffer *b, const char *data, size_t len, int lf);
+
 struct room_config {
 	size_t max_clients;	/* -m */
 	size_t max_line;	/* -l */
@@ -101,6 +107,12 @@ void room_tell(struct client *c, const char *line);
 
 /* Queues LINE (no LF) for everyone in the room but SKIP (NULL: everyone). */
 void room_broadcast(struct client *skip, const char *line);
+
+/*
+ * Queues LEN bytes of LINES, whole lines each ending in LF, for everyone
+ * but SKIP: one lock and one wake-up per listener for a whole batch.
+ */
+void room_broadcast_lines(struct client *skip, const char *lines, size_t len);
 
 /*
  * Renames C to NICK (already checked valid) and tells everyone.

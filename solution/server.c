@@ -59,8 +59,10 @@ static struct cli cli = {
 /* --------------------------------------------------------- client threads */
 
 /*
- * Reads lines from C and acts on each until C quits or goes. Returns why
- * C left, for the others: NULL for a plain goodbye.
+ * Reads lines from C and acts on each until C quits or goes. Chat lines
+ * are batched, and the batch is handed on whenever the reader is about to
+ * wait for input. Returns why C left, for the others: NULL for a plain
+ * goodbye.
  */
 static const char *converse(struct client *c, struct line_reader *lr,
 			    struct chat *ch)
@@ -69,7 +71,7 @@ static const char *converse(struct client *c, struct line_reader *lr,
 	size_t len;
 
 	for (;;) {
-		switch (line_read(lr, &line, &len)) {
+		switch (line_next(lr, &line, &len)) {
 		case LINE_OK:
 			if (!chat_handle(ch, c, line, len))
 				return ch->reason[0] ? ch->reason : NULL;
@@ -79,10 +81,14 @@ static const char *converse(struct client *c, struct line_reader *lr,
 				 "(max %zu bytes)", cfg.max_line);
 			room_tell(c, ch->line);
 			break;
-		case LINE_EOF:
+		case LINE_AGAIN:
+			chat_flush(ch, c);
+			if (line_fill(lr) < 0)
+				return "connection lost";
+			break;
+		default:	/* LINE_EOF */
+			chat_flush(ch, c);
 			return NULL;
-		default:
-			return "connection lost";
 		}
 	}
 }
@@ -96,7 +102,7 @@ static void *serve_client(void *arg)
 	const char *reason = NULL;
 
 	if (line_init(&lr, c->fd, cfg.max_line) < 0 ||
-	    chat_init(&ch, cfg.max_line) < 0) {
+	    chat_init(&ch, &cfg) < 0) {
 		log_say("%s: out of memory", c->addr);
 		line_free(&lr);
 		room_leave(c, NULL);
@@ -192,8 +198,9 @@ static void accept_client(int lfd)
 	}
 	accept_failed(0);
 	net_addr_name((struct sockaddr *)&ss, len, addr, sizeof(addr));
-	if (net_set_nonblocking(fd, 0) < 0) {
-		log_say("%s: fcntl: %s", addr, strerror(errno));
+	/* Blocking, as the threads expect; and each batch sent at once. */
+	if (net_set_nonblocking(fd, 0) < 0 || net_set_nodelay(fd) < 0) {
+		log_say("%s: %s", addr, strerror(errno));
 		close(fd);
 		return;
 	}
