@@ -5,6 +5,7 @@
 #   make demo             build, then run the live simulation
 #   make SAN=address,undefined test   the same with ASan+UBSan
 #   make SAN=thread test  the same with ThreadSanitizer
+#   make valgrind         the solution's suite with its server under valgrind
 #   make clean            remove every build output
 #
 # Each step also builds on its own: make -C steps/01-tcp-echo
@@ -16,7 +17,7 @@ PROGRAM_DIRS := $(patsubst %/Makefile,%,$(sort $(wildcard steps/*/Makefile)) \
 # Which suites `make test` runs (all of them by default).
 TESTS ?=
 
-.PHONY: all test demo slides clean $(PROGRAM_DIRS)
+.PHONY: all test valgrind demo slides clean $(PROGRAM_DIRS)
 
 all: $(PROGRAM_DIRS)
 
@@ -25,6 +26,13 @@ $(PROGRAM_DIRS):
 
 test: all
 	SAN='$(SAN)' tests/run $(TESTS)
+
+# The heavy tests (floods, hundreds of clients) are left out: under valgrind
+# they take minutes and add nothing the others do not check.
+VALGRIND := valgrind --leak-check=full --errors-for-leak-kinds=definite,possible
+valgrind: all
+	KIT_DEADLINE=30 KIT_WRAPPER='$(VALGRIND)' tests/run --filter-tags '!heavy' \
+		tests/solution.bats
 
 demo: all
 	tools/simulate
