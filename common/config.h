@@ -13,6 +13,9 @@
 /* Longest line a chat server accepts, in bytes, not counting the final LF. */
 #define MAX_LINE 1024
 
+/* Longest line a step's server sends (LF excluded): a chat line and its "<nick> ". */
+#define MAX_LINE_OUT (MAX_LINE + 64)
+
 /* Most clients a chatroom holds at once; one more is told the room is full. */
 #define MAX_CLIENTS 1024
 

@@ -45,7 +45,7 @@ ssize_t line_fill(struct line_reader *lr)
 	}
 	do
 		n = read(lr->fd, lr->buf + lr->end, room);
-	while (n < 0 && errno == EINTR);
+	while (n < 0 && errno == EINTR && !(lr->stop != NULL && *lr->stop));
 	if (n == 0)
 		lr->eof = 1;
 	if (n > 0)

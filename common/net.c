@@ -2,12 +2,14 @@
  * net.c - the kit's small socket layer: see net.h.
  */
 #include "net.h"
+#include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -218,6 +220,23 @@ int net_send_all(int fd, const void *buf, size_t len)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+int net_send_line(int fd, const char *fmt, ...)
+{
+	char line[MAX_LINE_OUT + 1];	/* the line and vsnprintf's NUL */
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n < 0 || n > MAX_LINE_OUT) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	line[n] = '\n';	/* over the NUL: send() takes a length, not a string */
+	return net_send_all(fd, line, (size_t)n + 1);
 }
 
 int net_write_all(int fd, const void *buf, size_t len)

@@ -68,6 +68,13 @@ int net_peer_name(int fd, char *buf, size_t size);
 int net_send_all(int fd, const void *buf, size_t len);
 
 /*
+ * Formats one line like printf, adds its LF, and sends it whole with
+ * net_send_all(). The line may be up to MAX_LINE_OUT bytes (config.h)
+ * before its LF; a longer one is not sent (EMSGSIZE). Returns 0, or -1.
+ */
+int net_send_line(int fd, const char *fmt, ...);
+
+/*
  * Writes all LEN bytes of BUF to FD (a file, a pipe or a terminal), looping
  * like net_send_all(). Returns 0, or -1.
  */

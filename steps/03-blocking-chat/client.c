@@ -1,0 +1,141 @@
+/*
+ * client.c - step 03: the client of the blocking chat, turn by turn.
+ *
+ * You type a line, it is sent, and the client waits for the server's
+ * answer and prints it; then it is your turn again. While it waits for one
+ * side it cannot listen to the other: a second line you type waits until
+ * the answer has come, and the client cannot print anything while it
+ * waits for you to type. Step 04 fixes that with a second thread.
+ *
+ * /quit or the end of input (Ctrl-D) ends the conversation: the client
+ * says so to the server (/quit is sent, then shutdown() either way), prints
+ * what the server still sends, and exits 0 once the server has closed.
+ */
+#include "cli.h"
+#include "config.h"
+#include "line.h"
+#include "net.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static const struct cli_option options[] = { { 0 } };
+
+static struct cli cli = {
+	.about = "Chats with the server at HOST PORT, turn by turn: "
+		 "type a line, then wait for the answer.",
+	.options = options,
+	.operands = "HOST PORT",
+	.noperands = 2,
+};
+
+/*
+ * Reads the next line typed on KEYBOARD and sends it on FD. Empty lines are
+ * skipped; a line over MAX_LINE is refused here, as the server would.
+ * Returns 1 when a line was sent, 0 when you are done (end of input, or
+ * /quit, which is sent first), or -1 if it could not be sent.
+ */
+static int say(int fd, struct line_reader *keyboard)
+{
+	char *line;
+	size_t len;
+	int rc;
+
+	while ((rc = line_read(keyboard, &line, &len)) != LINE_OK || len == 0) {
+		if (rc == LINE_EOF || rc == LINE_ERROR)
+			return 0;
+		if (rc == LINE_TOO_LONG)
+			warn("line too long (max %d bytes): not sent",
+			     MAX_LINE);
+	}
+	if (net_send_line(fd, "%s", line) < 0) {
+		warn("send:");
+		return -1;
+	}
+	return strcmp(line, "/quit") != 0;
+}
+
+/*
+ * The server's turn: waits for its next line and prints it. Returns 1, or
+ * 0 once the server has closed the connection, or -1 if the connection
+ * failed; either way you are told.
+ */
+static int hear(struct line_reader *from)
+{
+	char *line;
+	size_t len;
+	int rc = line_read(from, &line, &len);
+
+	if (rc == LINE_OK)
+		printf("%s\n", line);
+	else if (rc == LINE_TOO_LONG)
+		warn("a line from the server was too long: dropped");
+	else if (rc == LINE_EOF)
+		warn("connection closed by server");
+	else
+		warn("connection lost:");
+	return rc == LINE_EOF ? 0 : rc == LINE_ERROR ? -1 : 1;
+}
+
+/*
+ * After the last line: says so with shutdown(SHUT_WR), then prints what
+ * the server still sends until it closes. Returns the exit status.
+ */
+static int finish(int fd, struct line_reader *from)
+{
+	int rc;
+
+	if (shutdown(fd, SHUT_WR) < 0)
+		die("shutdown:");
+	while ((rc = hear(from)) > 0)
+		;
+	return rc < 0;
+}
+
+/*
+ * Takes turns with the server on FD: a line from KEYBOARD, then a line
+ * FROM the server, and so on. Returns the exit status: 0 when either side
+ * ended the conversation, 1 if the connection failed.
+ */
+static int converse(int fd, struct line_reader *keyboard,
+		    struct line_reader *from)
+{
+	int rc;
+
+	for (;;) {
+		rc = say(fd, keyboard);
+		if (rc == 0)
+			return finish(fd, from);
+		if (rc < 0)
+			return 1;
+		rc = hear(from);
+		if (rc <= 0)
+			return rc < 0;	/* 0: the server ended it */
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct line_reader keyboard, from;
+	int fd, rc;
+
+	rc = cli_parse(&cli, argc, argv);
+	if (rc != CLI_RUN)
+		cli_exit(&cli, rc);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	fd = net_connect(cli.operand[0], cli.operand[1]);
+	if (fd < 0)
+		die("cannot connect to %s port %s: %s", cli.operand[0],
+		    cli.operand[1], net_strerror());
+	if (line_init(&keyboard, STDIN_FILENO, MAX_LINE) < 0 ||
+	    line_init(&from, fd, MAX_LINE_OUT) < 0)
+		die("out of memory");
+	rc = converse(fd, &keyboard, &from);
+	line_free(&keyboard);
+	line_free(&from);
+	close(fd);
+	return rc;
+}

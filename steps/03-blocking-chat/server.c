@@ -1,0 +1,198 @@
+/*
+ * server.c - step 03: a blocking chat, one client at a time, turn by turn.
+ *
+ * The person at the server (the operator) and one client take turns: the
+ * client says a line, the server prints it, the operator types an answer on
+ * the server's standard input, the server sends it back, and so on. Every
+ * call blocks, so each side can only wait for one thing at a time: the
+ * client's next line, or the operator's. Step 04 removes that limit with
+ * threads.
+ *
+ * When the client leaves (end of stream, /quit, or an error), the server
+ * waits for the next one. When the operator types /quit or ends the input,
+ * the conversation ends and so does the server.
+ *
+ * Deliberate simplifications: one client at a time (the next one waits in
+ * the listen() backlog), and lines are printed as they come, control
+ * characters included.
+ */
+#include "cli.h"
+#include "config.h"
+#include "line.h"
+#include "net.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static const char *opt_addr;
+static const char *opt_port = DEFAULT_PORT;
+
+static const struct cli_option options[] = {
+	CLI_SERVER_OPTIONS(opt_addr, opt_port),
+	{ 0 }
+};
+
+static struct cli cli = {
+	.about = "Chats with one client at a time, turn by turn: "
+		 "you answer each line it says.",
+	.options = options,
+	.operands = "",
+};
+
+/* The client being served. */
+struct client {
+	int fd;				/* its socket */
+	char nick[MAX_NICK + 1];	/* "guestN": how it is shown */
+	struct line_reader in;		/* the lines it sends */
+};
+
+/*
+ * Waits for the next client on LFD and fills C: its socket, its nickname
+ * (guest1, guest2, ... in order of arrival) and its line reader.
+ * Returns 0, or -1 if accept() failed or a signal interrupted it.
+ */
+static int accept_client(int lfd, struct client *c)
+{
+	static unsigned arrivals;	/* only main() gets here */
+	char who[NET_NAME_LEN];
+
+	c->fd = accept(lfd, NULL, NULL);
+	if (c->fd < 0) {
+		if (errno != EINTR)
+			warn("accept:");	/* never a reason to stop */
+		return -1;
+	}
+	if (line_init(&c->in, c->fd, MAX_LINE) < 0) {
+		warn("no memory for a new client");
+		close(c->fd);
+		return -1;
+	}
+	c->in.stop = &stop_requested;	/* a signal must not wait for it */
+	snprintf(c->nick, sizeof(c->nick), "guest%u", ++arrivals);
+	if (net_peer_name(c->fd, who, sizeof(who)) < 0)
+		snprintf(who, sizeof(who), "?");
+	note("%s connected from %s", c->nick, who);
+	return 0;
+}
+
+/* Tells C that the line it sent was over MAX_LINE and was dropped. */
+static void refuse(struct client *c)
+{
+	net_send_line(c->fd, "*** error: line too long (max %d bytes)",
+		      MAX_LINE);
+}
+
+/*
+ * The operator's turn: reads a line typed on standard input and sends it to
+ * C as "<server> text". Empty lines and lines over MAX_LINE are not sent.
+ * Returns 0, or -1 once the operator is done: /quit, end of input, or a
+ * stop signal.
+ */
+static int answer(struct client *c, struct line_reader *keyboard)
+{
+	char *line;
+	size_t len;
+	int rc;
+
+	while ((rc = line_read(keyboard, &line, &len)) != LINE_OK || len == 0) {
+		if (rc == LINE_EOF || rc == LINE_ERROR)
+			return -1;
+		if (rc == LINE_TOO_LONG)
+			warn("line too long (max %d bytes): not sent",
+			     MAX_LINE);
+	}
+	if (strcmp(line, "/quit") == 0)
+		return -1;
+	if (net_send_line(c->fd, "<server> %s", line) < 0)
+		note("%s: send:", c->nick);	/* the next read sees it gone */
+	return 0;
+}
+
+/* Closes the connection to C and frees what it held. */
+static void leave(struct client *c)
+{
+	close(c->fd);
+	line_free(&c->in);
+	note("%s left", c->nick);
+}
+
+/*
+ * Takes turns with C until it leaves: each line it says is printed, then
+ * the operator answers. Returns 0 when the client left, or -1 when the
+ * operator ended the conversation or a signal asks the server to stop.
+ */
+static int converse(struct client *c, struct line_reader *keyboard)
+{
+	char *line;
+	size_t len;
+	int rc;
+
+	/* [chat-turn] */
+	while ((rc = line_read(&c->in, &line, &len)) != LINE_EOF &&
+	       rc != LINE_ERROR) {
+		if (rc == LINE_TOO_LONG)
+			refuse(c);	/* the client's turn again */
+		else if (strcmp(line, "/quit") == 0)
+			break;
+		else if (len > 0) {
+			printf("<%s> %s\n", c->nick, line);
+			if (answer(c, keyboard) < 0)
+				return -1;
+		}
+	}
+	/* [/chat-turn] */
+	if (rc == LINE_ERROR && stop_requested)
+		return -1;
+	if (rc == LINE_ERROR)
+		note("%s: recv:", c->nick);
+	return 0;
+}
+
+/*
+ * Waits for the next client and chats with it until one side ends the
+ * conversation. Returns 0 to go on with the next client, or -1 when the
+ * server must stop.
+ */
+static int serve(int lfd, struct line_reader *keyboard)
+{
+	struct client c;
+	int rc;
+
+	if (accept_client(lfd, &c) < 0)
+		return 0;
+	rc = converse(&c, keyboard);
+	leave(&c);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct line_reader keyboard;
+	char name[NET_NAME_LEN];
+	int lfd, rc;
+
+	rc = cli_parse(&cli, argc, argv);
+	if (rc != CLI_RUN)
+		cli_exit(&cli, rc);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (util_catch_stop_signals() < 0)
+		die("sigaction:");
+	lfd = net_listen(opt_addr, opt_port, LISTEN_BACKLOG);
+	if (lfd < 0)
+		die("cannot listen on port %s: %s", opt_port, net_strerror());
+	if (net_local_name(lfd, name, sizeof(name)) < 0)
+		die("getsockname: %s", net_strerror());
+	printf("listening on %s\n", name);
+	if (line_init(&keyboard, STDIN_FILENO, MAX_LINE) < 0)
+		die("out of memory");
+	keyboard.stop = &stop_requested;
+	while (!stop_requested && serve(lfd, &keyboard) == 0)
+		;
+	line_free(&keyboard);
+	close(lfd);
+	return 0;
+}

@@ -1,0 +1,273 @@
+/*
+ * server.c - step 04: a chatroom, one thread per client.
+ *
+ * Step 03 served one client and made it wait for its turn. Here the main
+ * thread only accepts, and each client gets a thread of its own that
+ * blocks on that client alone: every line it says goes to everyone else in
+ * the room. The threads share one thing, the list of clients in the room,
+ * and a mutex keeps them from using it at the same time.
+ *
+ * Protocol (the kit's chat protocol, its first lines): a newcomer gets
+ * "*** welcome guestN", the others "*** guestN joined"; a line from guestN
+ * reaches the others as "<guestN> text"; "*** guestN left" when it goes
+ * (end of stream, error, or /quit). A line over MAX_LINE is refused.
+ *
+ * Deliberate simplification, and the lesson of the step: a broadcast holds
+ * the room lock while it sends, so one client that stops reading freezes
+ * the whole room once its socket buffers are full (see the README).
+ * The solution gives each client its own output queue instead.
+ */
+#include "cli.h"
+#include "config.h"
+#include "line.h"
+#include "net.h"
+#include "util.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static const char *opt_addr;
+static const char *opt_port = DEFAULT_PORT;
+
+static const struct cli_option options[] = {
+	CLI_SERVER_OPTIONS(opt_addr, opt_port),
+	{ 0 }
+};
+
+static struct cli cli = {
+	.about = "A chatroom: each line a client sends goes to all the others.",
+	.options = options,
+	.operands = "",
+};
+
+/* One connected client. Its thread owns it and frees it when it leaves. */
+struct client {
+	int fd;				/* its socket */
+	char nick[MAX_NICK + 1];	/* "guestN": how it is shown */
+	struct line_reader in;		/* the lines it sends */
+	struct client *next;		/* the next one in the room */
+};
+
+/* [room] */
+/*
+ * The room: every client welcomed and not gone yet, newest first.
+ * lock protects head and every client's next, and the clients' sockets:
+ * a thread sends to a client in the room only while holding it, and a
+ * client's socket is closed only once the client is out of the list.
+ */
+static struct {
+	pthread_mutex_t lock;
+	struct client *head;
+} room = { PTHREAD_MUTEX_INITIALIZER, NULL };
+/* [/room] */
+
+/* Takes the room lock. It fails only if the program is broken: stop then. */
+static void room_lock(void)
+{
+	int rc = pthread_mutex_lock(&room.lock);
+
+	if (rc != 0)
+		die("pthread_mutex_lock: %s", strerror(rc));
+}
+
+/* Gives the room lock back; same rule as room_lock(). */
+static void room_unlock(void)
+{
+	int rc = pthread_mutex_unlock(&room.lock);
+
+	if (rc != 0)
+		die("pthread_mutex_unlock: %s", strerror(rc));
+}
+
+/*
+ * Waits for the next client on LFD and fills C: its socket, its nickname
+ * (guest1, guest2, ... in order of arrival) and its line reader.
+ * Returns 0, or -1 if accept() failed or a signal interrupted it.
+ */
+static int accept_client(int lfd, struct client *c)
+{
+	static unsigned arrivals;	/* only main() gets here */
+	char who[NET_NAME_LEN];
+
+	c->fd = accept(lfd, NULL, NULL);
+	if (c->fd < 0) {
+		if (errno != EINTR)
+			warn("accept:");	/* never a reason to stop */
+		return -1;
+	}
+	if (line_init(&c->in, c->fd, MAX_LINE) < 0) {
+		warn("no memory for a new client");
+		close(c->fd);
+		return -1;
+	}
+	snprintf(c->nick, sizeof(c->nick), "guest%u", ++arrivals);
+	if (net_peer_name(c->fd, who, sizeof(who)) < 0)
+		snprintf(who, sizeof(who), "?");
+	note("%s connected from %s", c->nick, who);
+	return 0;
+}
+
+/*
+ * Sends one line, formatted like printf, to every client in the room but
+ * FROM. A client whose send fails is shut down: its own thread then sees
+ * the end of its stream and makes it leave.
+ */
+static void broadcast(const struct client *from, const char *fmt, ...)
+{
+	char line[MAX_LINE_OUT + 1];	/* the line and vsnprintf's NUL */
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n < 0 || n > MAX_LINE_OUT)
+		return;		/* cannot happen: chat lines are bounded */
+	line[n++] = '\n';	/* over the NUL */
+	/* [broadcast] */
+	room_lock();	/* held while sending: see the README */
+	for (struct client *c = room.head; c != NULL; c = c->next)
+		if (c != from && net_send_all(c->fd, line, (size_t)n) < 0)
+			shutdown(c->fd, SHUT_RDWR);	/* wakes its thread */
+	room_unlock();
+	/* [/broadcast] */
+}
+
+/*
+ * Tells C that the line it sent was over MAX_LINE and was dropped. The
+ * lock keeps this line from cutting into a broadcast sent to C.
+ */
+static void refuse(struct client *c)
+{
+	room_lock();
+	net_send_line(c->fd, "*** error: line too long (max %d bytes)",
+		      MAX_LINE);
+	room_unlock();
+}
+
+/*
+ * Welcomes C, puts it in the room, and tells the others. The welcome goes
+ * out before C is in the list, where no other line can reach it yet. Only
+ * main() calls this, one newcomer at a time: arrivals are told in order.
+ */
+static void join(struct client *c)
+{
+	net_send_line(c->fd, "*** welcome %s", c->nick);
+	room_lock();
+	c->next = room.head;
+	room.head = c;
+	room_unlock();
+	broadcast(c, "*** %s joined", c->nick);
+}
+
+/*
+ * Takes C out of the room, tells the others, and frees it. Its socket is
+ * closed last: once C is out of the list, no broadcast can be using it.
+ */
+static void leave(struct client *c)
+{
+	struct client **p;
+
+	room_lock();
+	for (p = &room.head; *p != c; p = &(*p)->next)
+		;		/* p: the pointer that points at c */
+	*p = c->next;
+	room_unlock();
+	broadcast(c, "*** %s left", c->nick);
+	close(c->fd);
+	line_free(&c->in);
+	note("%s left", c->nick);
+	free(c);
+}
+
+/*
+ * A client's own thread, from its welcome to its departure: each line it
+ * sends goes to the others. ARG is its struct client, which it now owns.
+ */
+static void *client_thread(void *arg)
+{
+	struct client *c = arg;
+	char *line;
+	size_t len;
+	int rc;
+
+	/* [client-thread] */
+	while ((rc = line_read(&c->in, &line, &len)) != LINE_EOF &&
+	       rc != LINE_ERROR) {
+		if (rc == LINE_TOO_LONG)
+			refuse(c);
+		else if (strcmp(line, "/quit") == 0)
+			break;
+		else if (len > 0)
+			broadcast(c, "<%s> %s", c->nick, line);
+	}
+	if (rc == LINE_ERROR)
+		note("%s: recv:", c->nick);
+	leave(c);
+	/* [/client-thread] */
+	return NULL;
+}
+
+/*
+ * Waits for the next client, welcomes it, and starts its thread, which
+ * from then on owns it. A client the server cannot take is closed, and
+ * the server goes on.
+ */
+static void spawn(int lfd)
+{
+	struct client *c = malloc(sizeof(*c));
+	pthread_t tid;
+	int rc;
+
+	if (c == NULL) {
+		warn("no memory for a new client");
+		return;
+	}
+	/* [spawn] */
+	if (accept_client(lfd, c) < 0) {
+		free(c);
+		return;
+	}
+	join(c);
+	util_block_stop_signals(1);	/* the thread inherits this mask, */
+	rc = pthread_create(&tid, NULL, client_thread, c);
+	util_block_stop_signals(0);	/* so signals come to main alone */
+	if (rc != 0) {
+		warn("pthread_create: %s", strerror(rc));
+		leave(c);
+		return;
+	}
+	rc = pthread_detach(tid);	/* nobody will join it */
+	/* [/spawn] */
+	if (rc != 0)
+		warn("pthread_detach: %s", strerror(rc));
+}
+
+int main(int argc, char **argv)
+{
+	char name[NET_NAME_LEN];
+	int lfd, rc;
+
+	rc = cli_parse(&cli, argc, argv);
+	if (rc != CLI_RUN)
+		cli_exit(&cli, rc);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (util_catch_stop_signals() < 0)
+		die("sigaction:");
+	lfd = net_listen(opt_addr, opt_port, LISTEN_BACKLOG);
+	if (lfd < 0)
+		die("cannot listen on port %s: %s", opt_port, net_strerror());
+	if (net_local_name(lfd, name, sizeof(name)) < 0)
+		die("getsockname: %s", net_strerror());
+	printf("listening on %s\n", name);
+	while (!stop_requested)
+		spawn(lfd);
+	close(lfd);
+	return 0;
+}

@@ -1,0 +1,564 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2154 # SERVER_PORT, STATUS, ... come from helpers, bats
+# chatroom.bash - the chatroom tests of step 04, one function per test, so
+# that every step speaking the same protocol runs the very same tests: a
+# suite sets STEP, loads helpers and this file, and has one @test per
+# function (see 04-threaded-chatroom.bats).
+#
+# The protocol under test (step 04's README):
+#   server to client   *** welcome guestN      first line to a newcomer
+#                      *** guestN joined       to the others
+#                      <guestN> text           a chat line, to all but guestN
+#                      *** guestN left         to the others
+#                      *** error: line too long (max 1024 bytes)
+#   client to server   a line of text (CR before LF dropped, empty ignored);
+#                      /quit to leave
+# A client is named in the order of arrival, from guest1, never reused.
+
+# --- Helpers ----------------------------------------------------------------
+
+declare -gA NICK=()	# raw client name -> its nickname
+CHAT_ROOM=()		# the raw clients in the room, in order of arrival
+
+# chat_join NAME...: opens one raw connection per NAME, in order, checks its
+# first line is a welcome, records its nickname in NICK, and checks every
+# raw client already in the room is told it joined.
+chat_join() {
+	local name other
+	for name in "$@"; do
+		raw_open "$name"
+		raw_expect "$name" '^\*\*\* welcome guest[0-9]+$' || return 1
+		NICK[$name]=${REPLY##* }
+		for other in "${CHAT_ROOM[@]}"; do
+			raw_expect "$other" "^\\*\\*\\* ${NICK[$name]} joined\$" ||
+				return 1
+		done
+		CHAT_ROOM+=("$name")
+	done
+}
+
+# chat_leave NAME: closes raw client NAME and checks every other raw client
+# in the room is told it left.
+chat_leave() {
+	local other left=()
+	raw_close "$1"
+	for other in "${CHAT_ROOM[@]}"; do
+		[ "$other" = "$1" ] && continue
+		raw_expect "$other" "^\\*\\*\\* ${NICK[$1]} left\$" || return 1
+		left+=("$other")
+	done
+	CHAT_ROOM=("${left[@]}")
+}
+
+# The prelude of chat_py: what every python client below is made of.
+CHAT_PY=$(cat <<'PY'
+import os, socket, struct, sys, threading, time
+
+PORT, PID, DEADLINE = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
+POLL = 0.02
+ERROR = b"*** error: line too long (max 1024 bytes)"
+
+def fail(msg):
+    """Ends the whole test, from any thread, with MSG on stderr."""
+    print(msg, file=sys.stderr, flush=True)
+    os._exit(1)
+
+def wait_until(what, cond):
+    """Polls COND until it is true; fails once DEADLINE seconds are gone."""
+    end = time.monotonic() + DEADLINE
+    while not cond():
+        if time.monotonic() > end:
+            fail(f"timed out after {DEADLINE}s waiting for {what}")
+        time.sleep(POLL)
+
+class Peer:
+    """A client the kit did not write, returned once it is welcomed."""
+    def __init__(self, rcvbuf=None):
+        self.s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if rcvbuf:  # a small receive buffer fills up sooner
+            self.s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        self.s.settimeout(DEADLINE)
+        self.s.connect(("127.0.0.1", PORT))
+        self.port = self.s.getsockname()[1]
+        self.f = self.s.makefile("rb")
+        welcome = self.line()
+        if not welcome.startswith(b"*** welcome "):
+            fail(f"expected a welcome, got {welcome[:80]!r}")
+        self.nick = welcome[len(b"*** welcome "):]
+
+    def send(self, data):
+        self.s.sendall(data)
+
+    def line(self):
+        """The next line, LF removed (and nothing else), or fail."""
+        try:
+            line = self.f.readline()
+        except OSError as e:
+            fail(f"no line within {DEADLINE}s: {e}")
+        if not line.endswith(b"\n"):
+            fail(f"the server closed the connection after {line[:80]!r}")
+        return line[:-1]
+
+    def expect(self, want):
+        got = self.line()
+        if got != want:
+            fail(f"expected {want[:80]!r}, got {got[:80]!r}")
+
+    def close(self):
+        self.f.close()  # the socket stays open as long as its file does
+        self.s.close()
+
+    def reset(self):
+        """Vanishes: closes with an RST (SO_LINGER 0) instead of a FIN."""
+        self.s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                          struct.pack("ii", 1, 0))
+        self.close()
+
+def joined(peer):
+    return b"*** " + peer.nick + b" joined"
+
+def said(peer, text):
+    return b"<" + peer.nick + b"> " + text
+
+def server_queues(peer):
+    """(bytes not yet acknowledged, bytes not yet read) on the server's
+    socket for PEER, as /proc/net/tcp* shows them; None once it is closed."""
+    for name in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(name) as f:
+            for row in f.read().splitlines()[1:]:
+                field = row.split()
+                local = int(field[1].rsplit(":", 1)[1], 16)
+                remote = int(field[2].rsplit(":", 1)[1], 16)
+                if local == PORT and remote == peer.port and field[3] == "01":
+                    tx, rx = field[4].split(":")
+                    return int(tx, 16), int(rx, 16)
+    return None
+
+def server_has_read(peer):
+    """True once the server has read every byte PEER sent."""
+    queues = server_queues(peer)
+    return queues is not None and queues[1] == 0
+
+def rss_kb():
+    with open(f"/proc/{PID}/status") as f:
+        for row in f:
+            if row.startswith("VmRSS:"):
+                return int(row.split()[1])
+PY
+)
+
+# chat_py CODE: runs python3 CODE after the prelude above, with the server's
+# port, pid and the deadline; the whole run may take three deadlines.
+chat_py() {
+	timeout "$((KIT_DEADLINE * 3))" python3 -c "$CHAT_PY
+$1" "$SERVER_PORT" "$SERVER_PID" "$KIT_DEADLINE"
+}
+
+# holds PID FDS THREADS: succeeds if PID has FDS descriptors and THREADS
+# threads.
+holds() {
+	[ "$(fd_count "$1")" -eq "$2" ] && [ "$(thread_count "$1")" -eq "$3" ]
+}
+
+# --- Command line -----------------------------------------------------------
+
+chat_server_usage() {
+	run "$(impl_bin server)" -h
+	assert_success
+	assert_line --partial "usage:"
+	assert_output --partial "-p PORT"
+	run --separate-stderr "$(impl_bin server)" -Z
+	assert_equal "$status" 2
+	assert_equal "$output" ""
+	[[ $stderr == *usage:* ]]
+	run "$(impl_bin server)" -p nope
+	assert_equal "$status" 2
+}
+
+chat_client_usage() {
+	run "$(impl_bin client)" -h
+	assert_success
+	assert_output --partial "HOST PORT"
+	run --separate-stderr "$(impl_bin client)" -Z 127.0.0.1 1
+	assert_equal "$status" 2
+	[[ $stderr == *usage:* ]]
+	run "$(impl_bin client)" 127.0.0.1
+	assert_equal "$status" 2
+	run "$(impl_bin client)" 127.0.0.1 99999
+	assert_equal "$status" 2
+}
+
+chat_ready_line() {
+	server_start -a 127.0.0.1
+	run cat "$BATS_TEST_TMPDIR/server.out"
+	assert_output "listening on 127.0.0.1:$SERVER_PORT"
+}
+
+# --- The room ---------------------------------------------------------------
+
+chat_welcome_joined_left_order() {
+	server_start
+	chat_join a b c
+	assert_equal "${NICK[a]} ${NICK[b]} ${NICK[c]}" "guest1 guest2 guest3"
+	chat_leave b
+	chat_join d
+	assert_equal "${NICK[d]}" guest4	# numbers are never reused
+	chat_leave a
+	chat_leave d
+	raw_say c "alone"
+	raw_open e
+	raw_expect e '^\*\*\* welcome guest5$'	# nothing of the past first
+	raw_expect c '^\*\*\* guest5 joined$'
+}
+
+chat_reaches_everyone_but_the_sender() {
+	server_start
+	client_start kit
+	wait_for_line "$BATS_TEST_TMPDIR/kit.out" '^\*\*\* welcome guest1$'
+	chat_join a b
+	wait_for_line "$BATS_TEST_TMPDIR/kit.out" '^\*\*\* guest3 joined$'
+	client_say kit "hello from the kit"
+	raw_expect a '^<guest1> hello from the kit$'
+	raw_expect b '^<guest1> hello from the kit$'
+	raw_say a "hi all"
+	raw_expect b '^<guest2> hi all$'
+	wait_for_line "$BATS_TEST_TMPDIR/kit.out" '^<guest2> hi all$'
+	raw_say b "me too"
+	# Each one's next line is b's: nobody got its own line back.
+	raw_expect a '^<guest3> me too$'
+	wait_for_line "$BATS_TEST_TMPDIR/kit.out" '^<guest3> me too$'
+	run cat "$BATS_TEST_TMPDIR/kit.out"
+	assert_output "$(printf '%s\n' '*** welcome guest1' '*** guest2 joined' \
+		'*** guest3 joined' '<guest2> hi all' '<guest3> me too')"
+}
+
+chat_quit_leaves_the_room() {
+	server_start
+	chat_join a b
+	raw_say a "/quit"
+	raw_expect_eof a
+	raw_expect b '^\*\*\* guest1 left$'	# and not "<guest1> /quit"
+}
+
+chat_abrupt_disconnect_leaves_and_room_goes_on() {
+	server_start
+	client_start kit
+	wait_for_line "$BATS_TEST_TMPDIR/kit.out" '^\*\*\* welcome guest1$'
+	chat_join a
+	wait_for_line "$BATS_TEST_TMPDIR/kit.out" '^\*\*\* guest2 joined$'
+	kill -KILL "$(client_pid kit)"
+	raw_expect a '^\*\*\* guest1 left$'
+	chat_join b
+	raw_say a "still here"
+	raw_expect b '^<guest2> still here$'
+}
+
+# --- Lines ------------------------------------------------------------------
+
+chat_split_line_is_one_line() {
+	server_start
+	run chat_py '
+a, b = Peer(), Peer()
+a.expect(joined(b))
+for piece in (b"hel", b"lo wor"):
+    a.send(piece)
+    # The server has read the piece (its receive queue is empty) ...
+    wait_until("the server to read " + repr(piece),
+               lambda: server_has_read(a))
+    # ... and a round trip through it proves it is not waiting on us.
+    b.send(b"ping\n")
+    a.expect(said(b, b"ping"))
+a.send(b"ld\n")
+b.expect(said(a, b"hello world"))
+print("ok")'
+	assert_success
+	assert_output ok
+}
+
+chat_lines_in_one_write_arrive_separately() {
+	server_start
+	run chat_py '
+a, b = Peer(), Peer()
+a.expect(joined(b))
+a.send(b"one\ntwo\nthree\n")  # one send(): the server reads it in one go
+for text in (b"one", b"two", b"three"):
+    b.expect(said(a, text))
+print("ok")'
+	assert_success
+	assert_output ok
+}
+
+chat_crlf_is_dropped() {
+	server_start
+	run chat_py '
+a, b = Peer(), Peer()
+a.expect(joined(b))
+a.send(b"from telnet\r\n")
+b.expect(said(a, b"from telnet"))  # exact bytes: no CR left
+print("ok")'
+	assert_success
+	assert_output ok
+}
+
+chat_empty_lines_are_ignored() {
+	server_start
+	run chat_py '
+a, b = Peer(), Peer()
+a.expect(joined(b))
+a.send(b"\n\r\n\n")
+a.send(b"after the blanks\n")
+b.expect(said(a, b"after the blanks"))
+b.send(b"and back\n")
+a.expect(said(b, b"and back"))  # and no error for the blanks either
+print("ok")'
+	assert_success
+	assert_output ok
+}
+
+chat_line_of_1024_passes_1025_is_refused() {
+	server_start
+	run chat_py '
+a, b = Peer(), Peer()
+a.expect(joined(b))
+a.send(b"a" * 1024 + b"\n")
+b.expect(said(a, b"a" * 1024))
+a.send(b"b" * 1025 + b"\n")
+a.expect(ERROR)  # the first line a gets: no error for the 1024 bytes
+a.send(b"after\n")
+b.expect(said(a, b"after"))  # nothing of the long line reached b
+b.send(b"ping\n")
+a.expect(said(b, b"ping"))  # one error, no more
+print("ok")'
+	assert_success
+	assert_output ok
+}
+
+chat_huge_line_keeps_memory_bounded() {
+	server_start
+	run chat_py '
+a, b = Peer(), Peer()
+a.expect(joined(b))
+before = rss_kb()
+a.send(b"x" * (16 << 20))  # 16 MiB and no LF
+a.expect(ERROR)
+a.send(b"\nstill usable\n")
+b.expect(said(a, b"still usable"))  # so the server read all of it
+grown = rss_kb() - before
+if grown > 4096:
+    fail(f"the server grew by {grown} KiB reading a 16 MiB line")
+print("ok")'
+	assert_success
+	assert_output ok
+}
+
+# --- Many clients -----------------------------------------------------------
+
+chat_30_clients_talking_at_once() {
+	server_start
+	run chat_py '
+N, LINES = 30, 20
+peers = [Peer() for _ in range(N)]
+for p in peers[1:]:
+    peers[0].expect(joined(p))  # now all of them are in the room
+index = {p.nick: i for i, p in enumerate(peers)}
+
+def text(i, j):
+    return b"%d %d " % (i, j) + bytes([97 + (i + j) % 26]) * 300
+
+go = threading.Barrier(N)
+
+def talk(i):
+    go.wait()
+    for j in range(LINES):
+        peers[i].send(text(i, j) + b"\n")
+
+def listen(i):
+    following = [0] * N  # the next line expected from each sender
+    for _ in range((N - 1) * LINES):
+        line = peers[i].line()
+        while line.startswith(b"*** "):
+            line = peers[i].line()
+        nick, _, body = line.partition(b"> ")
+        k = index.get(nick[1:])
+        if k is None or k == i or body != text(k, following[k]):
+            fail(f"{peers[i].nick} got a broken line: {line[:60]!r}...")
+        following[k] += 1
+
+threads = [threading.Thread(target=f, args=(i,))
+           for i in range(N) for f in (talk, listen)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+print("ok")'
+	assert_success
+	assert_output ok
+}
+
+chat_200_clients_leave_no_leak() {
+	server_start
+	local fds threads
+	# A witness stays in the room. Counting with it there also counts the
+	# threads a sanitizer starts along with the first client's.
+	chat_join witness
+	fds=$(fd_count "$SERVER_PID")
+	threads=$(thread_count "$SERVER_PID")
+	run chat_py '
+for round in range(20):
+    peers = [Peer() for _ in range(10)]
+    for i, p in enumerate(peers):
+        if i % 3 == 0:
+            p.close()
+        elif i % 3 == 1:
+            p.reset()
+        else:
+            p.send(b"half a li")
+            p.close()
+last = Peer()
+if last.nick != b"guest202":
+    fail(f"the 202nd client is {last.nick!r}")
+print("ok")'
+	assert_success
+	assert_output ok
+	raw_skip_to witness '^\*\*\* guest202 left$' 1000
+	if ! wait_until "the server to hold $fds descriptors and $threads threads" \
+		holds "$SERVER_PID" "$fds" "$threads"; then
+		echo "it holds $(fd_count "$SERVER_PID") descriptors," \
+			"$(thread_count "$SERVER_PID") threads" >&2
+		return 1
+	fi
+}
+
+chat_clients_vanishing_while_written_to() {
+	server_start
+	run chat_py '
+LINES = 8000  # 8 MB: more than the kernel buffers for a victim can hold
+probe = Peer()
+victims = [Peer(rcvbuf=4096) for _ in range(4)]  # they never read
+flooder = Peer()
+for p in victims + [flooder]:
+    probe.expect(joined(p))
+got, left = [], []
+
+def listen():
+    while len(got) < LINES or len(left) < len(victims):
+        line = probe.line()
+        (left if line.endswith(b" left") else got).append(line)
+
+def flood():
+    for j in range(LINES):
+        flooder.send(b"%d " % j + b"x" * 1000 + b"\n")
+
+threads = [threading.Thread(target=f) for f in (listen, flood)]
+for t in threads:
+    t.start()
+
+def stuck(last=[None]):
+    """True once the server has bytes queued for every victim, and the
+    same as at the last look: it is blocked, writing to a full socket."""
+    now = [server_queues(v) for v in victims]
+    last[0], before = now, last[0]
+    return now == before and all(q is None or q[0] > 0 for q in now)
+
+wait_until("the server to be stuck writing to the victims", stuck)
+for v in victims:
+    v.reset()
+for t in threads:
+    t.join()
+for j, line in enumerate(got):
+    if line != said(flooder, b"%d " % j + b"x" * 1000):
+        fail(f"flood line {j} is {line[:40]!r}...")
+if sorted(left) != sorted(b"*** " + v.nick + b" left" for v in victims):
+    fail(f"expected the victims to leave, got {left!r}")
+late = Peer()
+probe.send(b"still there?\n")
+late.expect(said(probe, b"still there?"))
+print("ok")'
+	assert_success
+	assert_output ok
+	kill -0 "$SERVER_PID"
+}
+
+# --- The kit's client -------------------------------------------------------
+
+chat_client_prints_while_typing() {
+	server_start
+	client_start kit
+	wait_for_line "$BATS_TEST_TMPDIR/kit.out" '^\*\*\* welcome guest1$'
+	chat_join a
+	wait_for_line "$BATS_TEST_TMPDIR/kit.out" '^\*\*\* guest2 joined$'
+	raw_say a "are you there?"
+	# Nothing typed yet: a client blocked reading its stdin prints nothing.
+	wait_for_line "$BATS_TEST_TMPDIR/kit.out" '^<guest2> are you there\?$'
+	client_say kit "yes"
+	raw_expect a '^<guest1> yes$'
+	client_end kit
+	raw_expect a '^\*\*\* guest1 left$'
+	status_of wait_exit "$(client_pid kit)"
+	assert_equal "$STATUS" 0
+}
+
+chat_client_prints_until_server_closes() {
+	# A server that, once the client has said it is done, still sends a
+	# line, and only then closes.
+	fake_server fake '
+c, _ = l.accept()
+c.settimeout(30)
+c.sendall(b"*** welcome guest1\n")
+got = b""
+while chunk := c.recv(4096):
+    got += chunk
+c.sendall(b"late line\n")
+c.close()
+print("got:" + got.decode().replace("\n", "|"), flush=True)'
+	run --separate-stderr timeout "$KIT_DEADLINE" "$(impl_bin client)" \
+		127.0.0.1 "$FAKE_PORT" < <(printf 'first\nsecond\n')
+	assert_success
+	assert_output $'*** welcome guest1\nlate line'
+	[[ $stderr == *"connection closed by server"* ]]
+	wait_for_line "$BATS_TEST_TMPDIR/fake.out" '^got:'
+	run cat "$BATS_TEST_TMPDIR/fake.out"
+	assert_line --index 1 "got:first|second|"
+}
+
+chat_client_exits_1_if_server_leaves_first() {
+	server_start
+	client_start kit
+	wait_for_line "$BATS_TEST_TMPDIR/kit.out" '^\*\*\* welcome guest1$'
+	status_of server_stop
+	assert_equal "$STATUS" 0
+	# The kit client's input is still open: it did not choose to leave.
+	status_of wait_exit "$(client_pid kit)"
+	assert_equal "$STATUS" 1
+	run cat "$BATS_TEST_TMPDIR/kit.err"
+	assert_output "client: connection closed by server"
+}
+
+chat_client_refused() {
+	server_start
+	server_stop
+	run --separate-stderr timeout "$KIT_DEADLINE" "$(impl_bin client)" \
+		127.0.0.1 "$SERVER_PORT" </dev/null
+	assert_failure
+	[ "$status" -ne 124 ]
+	assert_equal "${#stderr_lines[@]}" 1
+	[[ $stderr == *refused* ]]
+}
+
+# --- Signals ----------------------------------------------------------------
+
+chat_stop_signals_exit_0() {
+	server_start
+	client_start kit
+	wait_for_line "$BATS_TEST_TMPDIR/kit.out" '^\*\*\* welcome guest1$'
+	chat_join a b
+	status_of server_stop
+	assert_equal "$STATUS" 0
+	raw_expect_eof a
+	server_start
+	CHAT_ROOM=()	# a new room
+	chat_join c
+	kill -INT "$SERVER_PID"
+	status_of wait_exit "$SERVER_PID"
+	assert_equal "$STATUS" 0
+}
