@@ -1,10 +1,16 @@
 /*
  * client.c - the reference chatroom client.
  *
- * Two threads, as in step 04: main reads what you type and sends it; the
- * reader thread prints what the server sends, as it comes. Everything
- * printed is cleaned first: a hostile server cannot drive your terminal
- * with escape sequences.
+ * Step 04's client, with two more things: -n NICK asks for a nickname on
+ * arrival, and everything printed is cleaned first (text_clean), so a
+ * hostile server cannot drive your terminal with escape sequences.
+ *
+ * Two threads: main reads what you type and sends it; the reader thread
+ * prints each line from the server as it comes. /quit or the end of input
+ * (Ctrl-D) means you are done: shutdown() tells the server, the reader
+ * prints what is left until the server closes, and the exit status is 0.
+ * If the server closes first, while you could still type, or the
+ * connection fails, the client says so and exits 1.
  */
 #include "cli.h"
 #include "config.h"
@@ -13,15 +19,18 @@
 #include "text.h"
 #include "util.h"
 
-#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-/* Longest line printed from the server (a /list of a big room is long). */
+/*
+ * Longest line read from either side. The server sets the real limit for
+ * what you type (-l); from the server, a /list of a big room is long.
+ */
 #define CLIENT_MAX_LINE (1024 * 1024)
 
 static const char *opt_nick;
@@ -34,52 +43,95 @@ static const struct cli_option options[] = {
 
 static struct cli cli = {
 	.about = "Joins the chatroom at HOST PORT: lines you type are sent, "
-		 "lines from the room are printed.",
+		 "lines from the room are printed as they come.",
 	.options = options,
 	.operands = "HOST PORT",
 	.noperands = 2,
 };
 
 /*
- * The reader thread: prints each line from the server, cleaned, until the
- * server closes (exit 0) or the connection fails (exit 1). It ends the
- * whole program, since main may be blocked reading the keyboard.
+ * What the two threads share: lock protects done, which the main thread
+ * sets once you are done typing and the reader thread reads at the end.
  */
-static void *print_server_lines(void *arg)
+static struct {
+	pthread_mutex_t lock;
+	int done;
+} input = { PTHREAD_MUTEX_INITIALIZER, 0 };
+
+/* With SET, records that you are done typing; returns whether you are. */
+static int input_done(int set)
 {
-	int fd = *(int *)arg;
-	struct line_reader lr;
-	char *line, *clean = NULL;
+	int done;
+
+	pthread_mutex_lock(&input.lock);
+	if (set)
+		input.done = 1;
+	done = input.done;
+	pthread_mutex_unlock(&input.lock);
+	return done;
+}
+
+/*
+ * Reads the next line typed on KEYBOARD and sends it on FD, empty lines
+ * skipped. Returns 1 when a line was sent, 0 when you are done (end of
+ * input, or /quit, which is sent first), or -1 if it could not be sent.
+ */
+static int say(int fd, struct line_reader *keyboard)
+{
+	char *line;
 	size_t len;
 	int rc;
 
-	if (line_init(&lr, fd, CLIENT_MAX_LINE) < 0 ||
-	    (clean = malloc(TEXT_CLEAN_SIZE(CLIENT_MAX_LINE))) == NULL)
-		die("out of memory");
-	while ((rc = line_read(&lr, &line, &len)) != LINE_EOF) {
-		if (rc == LINE_ERROR)
-			die("connection lost:");
+	while ((rc = line_read(keyboard, &line, &len)) != LINE_OK || len == 0) {
+		if (rc == LINE_EOF || rc == LINE_ERROR)
+			return 0;
 		if (rc == LINE_TOO_LONG)
-			continue;
-		text_clean(line, len, clean);
-		puts(clean);
+			warn("line too long: not sent");
 	}
-	exit(0);
+	line[len] = '\n';	/* over the NUL: send the line with its LF */
+	if (net_send_all(fd, line, len + 1) < 0) {
+		warn("send:");
+		return -1;
+	}
+	return strncasecmp(line, "/quit", 5) != 0 ||
+	       (line[5] != '\n' && line[5] != ' ');
 }
 
-/* Sends LEN bytes of LINE (LF included) to the server, or dies. */
-static void send_line(int fd, const char *line, size_t len)
+/*
+ * The reader thread: prints each line from the server, cleaned, until the
+ * server closes. Returns if you were done typing; otherwise exits the
+ * whole program with status 1, since main is blocked reading the keyboard.
+ */
+static void *reader(void *arg)
 {
-	if (net_send_all(fd, line, len) < 0)
-		die("send:");
+	struct line_reader *from = arg;
+	char *line, *clean = malloc(TEXT_CLEAN_SIZE(CLIENT_MAX_LINE));
+	size_t len;
+	int rc;
+
+	if (clean == NULL)
+		die("out of memory");
+	while ((rc = line_read(from, &line, &len)) == LINE_OK ||
+	       rc == LINE_TOO_LONG) {
+		if (rc == LINE_OK) {
+			text_clean(line, len, clean);
+			printf("%s\n", clean);	/* stdout is line-buffered */
+		}
+	}
+	free(clean);
+	if (rc == LINE_ERROR)
+		warn("connection lost:");
+	else if (!input_done(0))
+		warn("connection closed by server");
+	if (rc == LINE_ERROR || !input_done(0))
+		exit(1);
+	return NULL;
 }
 
 int main(int argc, char **argv)
 {
-	pthread_t reader;
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t len;
+	struct line_reader keyboard, from;
+	pthread_t tid;
 	int fd, rc;
 
 	rc = cli_parse(&cli, argc, argv);
@@ -90,21 +142,27 @@ int main(int argc, char **argv)
 	if (fd < 0)
 		die("cannot connect to %s port %s: %s", cli.operand[0],
 		    cli.operand[1], net_strerror());
-	rc = pthread_create(&reader, NULL, print_server_lines, &fd);
+	if (line_init(&keyboard, STDIN_FILENO, CLIENT_MAX_LINE) < 0 ||
+	    line_init(&from, fd, CLIENT_MAX_LINE) < 0)
+		die("out of memory");
+	rc = pthread_create(&tid, NULL, reader, &from);
 	if (rc != 0)
 		die("pthread_create: %s", strerror(rc));
-	if (opt_nick != NULL) {
-		char cmd[64];
-		int n = snprintf(cmd, sizeof(cmd), "/nick %.40s\n", opt_nick);
-
-		send_line(fd, cmd, (size_t)n);
+	if (opt_nick != NULL && net_send_line(fd, "/nick %.40s", opt_nick) < 0)
+		die("send:");
+	while ((rc = say(fd, &keyboard)) > 0)
+		;
+	/* Done typing: say so, and let the reader print what is left. */
+	if (rc == 0) {
+		input_done(1);
+		if (shutdown(fd, SHUT_WR) < 0)
+			warn("shutdown:");	/* the reader says why */
 	}
-	while ((len = getline(&line, &cap, stdin)) > 0)
-		send_line(fd, line, (size_t)len);
-	free(line);
-	/* End of input: say so, and keep printing until the server closes. */
-	if (shutdown(fd, SHUT_WR) < 0)
-		die("shutdown:");
-	pthread_join(reader, NULL);	/* never returns: the reader exits */
+	rc = pthread_join(tid, NULL);	/* if it returns, all went well */
+	if (rc != 0)
+		die("pthread_join: %s", strerror(rc));
+	line_free(&keyboard);
+	line_free(&from);
+	close(fd);
 	return 0;
 }

@@ -117,6 +117,8 @@ wait_exit() {
 	wait_until "process $1 to exit" exited "$1" || return 124
 	local rc=0
 	wait "$1" || rc=$?
+	# Reaped: its pid is free for another process, which teardown must spare.
+	echo "$1" >>"$BATS_TEST_TMPDIR/reaped"
 	return "$rc"
 }
 
@@ -319,14 +321,19 @@ kit_teardown() {
 	for name in "${!CLIENT_IN[@]}"; do client_end "$name"; done
 	for name in "${!RAW_FD[@]}"; do raw_close "$name"; done
 	[ -e "$BATS_TEST_TMPDIR/pids" ] || return 0
+	local -a live=()
 	while read -r pid; do
-		kill -TERM "$pid" 2>/dev/null || true
+		grep -qx "$pid" "$BATS_TEST_TMPDIR/reaped" 2>/dev/null ||
+			live+=("$pid")
 	done <"$BATS_TEST_TMPDIR/pids"
-	while read -r pid; do
+	for pid in "${live[@]}"; do
+		kill -TERM "$pid" 2>/dev/null || true
+	done
+	for pid in "${live[@]}"; do
 		if ! wait_until "process $pid to stop" exited "$pid"; then
 			kill -KILL "$pid" 2>/dev/null || true
 		fi
 		wait "$pid" 2>/dev/null || true
-	done <"$BATS_TEST_TMPDIR/pids"
+	done
 	check_sanitizers
 }

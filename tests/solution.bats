@@ -501,20 +501,14 @@ print("done")'
 }
 
 @test "the kit client cleans what a hostile server sends" {
-	spawn evil /dev/null python3 -c '
-import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-s.listen()
-print("listening on 127.0.0.1:%d" % s.getsockname()[1], flush=True)
-c, _ = s.accept()
+	fake_server evil '
+c, _ = l.accept()
 c.sendall(b"\x1b]0;owned\x07title \x1b[2Jclear \x9b31m c1 \xc2\x9b31m ok\n")
-c.close()'
-	wait_for_line "$BATS_TEST_TMPDIR/evil.out" '^listening on '
-	SERVER_PORT=$(sed -n 's/.*://p' "$BATS_TEST_TMPDIR/evil.out")
-	run timeout "$KIT_DEADLINE" "$(impl_bin client)" 127.0.0.1 "$SERVER_PORT" \
-		</dev/null
-	assert_success
+c.recv(100)'
+	SERVER_PORT=$FAKE_PORT
+	client_start k
+	wait_for_line "$BATS_TEST_TMPDIR/k.out" 'ok$'
+	run cat "$BATS_TEST_TMPDIR/k.out"
 	assert_output $']0;ownedtitle [2Jclear \ufffd31m c1 31m ok'
 }
 
@@ -529,23 +523,29 @@ c.close()'
 }
 
 @test "the kit client: a server that resets is a lost connection, exit 1" {
-	spawn rst /dev/null python3 -c '
-import socket, struct
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-s.listen()
-print("listening on 127.0.0.1:%d" % s.getsockname()[1], flush=True)
-c, _ = s.accept()
+	fake_server rst '
+import struct
+c, _ = l.accept()
 c.sendall(b"*** welcome guest1\n")
 c.recv(100)
 c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
 c.close()'
-	wait_for_line "$BATS_TEST_TMPDIR/rst.out" '^listening on '
-	SERVER_PORT=$(sed -n 's/.*://p' "$BATS_TEST_TMPDIR/rst.out")
+	SERVER_PORT=$FAKE_PORT
 	client_start k
 	wait_for_line "$BATS_TEST_TMPDIR/k.out" '^\*\*\* welcome guest1$'
 	client_say k "anyone?"
 	status_of wait_exit "$(client_pid k)"
 	assert_equal "$STATUS" 1
 	grep -q 'connection lost' "$BATS_TEST_TMPDIR/k.err"
+}
+
+@test "the kit client: a server that closes while you type is reported, exit 1" {
+	server_start
+	client_start k
+	wait_for_line "$BATS_TEST_TMPDIR/k.out" '^\*\*\* welcome guest1$'
+	server_stop
+	status_of wait_exit "$(client_pid k)"
+	assert_equal "$STATUS" 1
+	grep -q '^\*\*\* server shutting down$' "$BATS_TEST_TMPDIR/k.out"
+	grep -q 'connection closed by server' "$BATS_TEST_TMPDIR/k.err"
 }
