@@ -6,6 +6,7 @@
 #   make SAN=address,undefined test   the same with ASan+UBSan
 #   make SAN=thread test  the same with ThreadSanitizer
 #   make valgrind         the solution's suite with its server under valgrind
+#   make bench            compare the chat servers' speed (BENCHMARKS.md)
 #   make clean            remove every build output
 #
 # Each step also builds on its own: make -C steps/01-tcp-echo
@@ -17,7 +18,7 @@ PROGRAM_DIRS := $(patsubst %/Makefile,%,$(sort $(wildcard steps/*/Makefile)) \
 # Which suites `make test` runs (all of them by default).
 TESTS ?=
 
-.PHONY: all test valgrind demo slides clean $(PROGRAM_DIRS)
+.PHONY: all test valgrind bench demo slides clean $(PROGRAM_DIRS)
 
 all: $(PROGRAM_DIRS)
 
@@ -33,6 +34,12 @@ VALGRIND := valgrind --leak-check=full --errors-for-leak-kinds=definite,possible
 valgrind: all
 	KIT_DEADLINE=30 KIT_WRAPPER='$(VALGRIND)' tests/run --filter-tags '!heavy' \
 		tests/solution.bats
+
+# Release builds are the plain ones (-O2). BENCH_ARGS=--tiny for a quick check.
+BENCH_ARGS ?=
+bench:
+	$(MAKE) SAN= all
+	tools/bench/run $(BENCH_ARGS)
 
 demo: all
 	tools/simulate
