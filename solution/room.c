@@ -38,9 +38,25 @@ static struct {
 };
 
 static void broadcast_locked(struct client *skip, const char *data,
-			     size_t len, int lf);
+			     size_t len, int lf, struct client **flush);
 
-/* ---------------------------------------------------------------- queues */
+/* ---------------------------------------------------------------- output */
+
+/*
+ * How a line reaches a client:
+ *  1. enqueue(), under room.lock: the line is appended to the client's
+ *     queue (a memcpy), and the client goes on the caller's flush list.
+ *  2. flush(), once room.lock is released: the caller sends each listed
+ *     client what its socket takes right now, without blocking. Usually
+ *     that is everything: no other thread is woken, no time is lost.
+ *  3. What a full socket could not take waits in the client's out buffer;
+ *     its writer thread sends it, blocking in send() until the client
+ *     reads. A stuck client blocks only its own writer.
+ * Only the thread that set c->sending may touch c->out or send on c->fd.
+ */
+
+/* A drained out buffer larger than this is freed: idle clients stay small. */
+#define OUT_KEEP (16 * 1024)
 
 /*
  * Appends LEN bytes of DATA to B, and an LF if LF is set. Returns 0, or -1
@@ -67,75 +83,143 @@ int buffer_add(struct buffer *b, const char *data, size_t len, int lf)
 	return 0;
 }
 
+/* Bytes waiting for C, queued or taken for sending. Called with qlock held. */
+static size_t pending(const struct client *c)
+{
+	return c->queue.len + c->out.len - c->out_pos;
+}
+
 /*
  * Queues LEN bytes of DATA for C, then an LF if LF is set (DATA is one
- * line), and wakes C's writer. If the queue
- * would outgrow max_queue, C is marked too slow instead and its socket is
- * shut down, so that its writer, maybe stuck in send(), gives up. Returns 0,
+ * line), and puts C on the list *FLUSH unless it is on one already. If the
+ * queue would outgrow max_queue, C is marked too slow instead and its
+ * socket is shut down, so that a send() stuck on it gives up. Returns 0,
  * or -1 when C has just become too slow. Called with room.lock held, which
  * keeps C's descriptor open (shutdown() never blocks).
  */
-static int enqueue(struct client *c, const char *data, size_t len, int lf)
+static int enqueue(struct client *c, const char *data, size_t len, int lf,
+		   struct client **flush)
 {
 	int rc = 0;
 
 	pthread_mutex_lock(&c->qlock);
 	if (!c->too_slow && !c->closing) {
-		if (c->queue.len + len + 1 > room.cfg.max_queue ||
+		if (pending(c) + len + 1 > room.cfg.max_queue ||
 		    buffer_add(&c->queue, data, len, lf) < 0) {
 			c->too_slow = 1;
 			shutdown(c->fd, SHUT_RDWR);
+			pthread_cond_broadcast(&c->qcond);
 			rc = -1;
+		} else if (!c->listed) {
+			c->listed = 1;
+			c->flush_next = *flush;
+			*flush = c;
 		}
-		pthread_cond_signal(&c->qcond);
 	}
 	pthread_mutex_unlock(&c->qlock);
 	return rc;
 }
 
 /*
- * The writer thread of a client: sends whatever is queued, in one send()
- * per batch, until the client closes or fails. Then it shuts the socket
- * down, which wakes the reader if it is still reading.
+ * Sends what waits for C, with send() FLAGS (MSG_DONTWAIT: only what the
+ * socket takes now). Called with qlock held and c->sending set by the
+ * caller; lets go of qlock around each send(). Returns 0 when all is sent,
+ * 1 when the socket is full, -1 on error (in c->send_error).
+ */
+static int send_pending(struct client *c, int flags)
+{
+	for (;;) {
+		struct buffer swap;
+		ssize_t n;
+		int err;
+
+		if (c->out_pos == c->out.len) {
+			/* All of out is gone: take the whole queue at once. */
+			swap = c->out;
+			c->out = c->queue;
+			c->queue = swap;
+			c->queue.len = c->out_pos = 0;
+		}
+		if (c->out.len == 0)
+			return 0;
+		pthread_mutex_unlock(&c->qlock);
+		n = send(c->fd, c->out.data + c->out_pos,
+			 c->out.len - c->out_pos, flags | MSG_NOSIGNAL);
+		err = errno;
+		pthread_mutex_lock(&c->qlock);
+		if (n >= 0) {
+			c->out_pos += (size_t)n;
+		} else if (err == EAGAIN || err == EWOULDBLOCK) {
+			return 1;
+		} else if (err != EINTR) {
+			c->send_error = err;
+			return -1;
+		}
+		if (c->out_pos == c->out.len && c->out.cap > OUT_KEEP) {
+			free(c->out.data);
+			memset(&c->out, 0, sizeof(c->out));
+			c->out_pos = 0;
+		}
+	}
+}
+
+/*
+ * Sends each client on LIST what its socket takes now, without blocking,
+ * and leaves the rest to its writer. Called without room.lock: each client
+ * stays alive while it is listed (room_leave() waits for that).
+ */
+static void flush(struct client *list)
+{
+	while (list != NULL) {
+		struct client *c = list;
+
+		list = c->flush_next;	/* before c->listed is cleared */
+		pthread_mutex_lock(&c->qlock);
+		if (!c->sending && !c->too_slow && !c->writer_done) {
+			c->sending = 1;
+			if (send_pending(c, MSG_DONTWAIT) < 0)
+				shutdown(c->fd, SHUT_RDWR);
+			c->sending = 0;
+		}
+		c->listed = 0;
+		if (pending(c) > 0 || c->closing)
+			pthread_cond_broadcast(&c->qcond);
+		pthread_mutex_unlock(&c->qlock);
+	}
+}
+
+/*
+ * The writer thread of a client: sends what flush() could not, blocking
+ * until the client reads, and stops when the client leaves or fails. Then
+ * it shuts the socket down, which wakes the reader if it is still reading.
  */
 static void *writer_main(void *arg)
 {
 	struct client *c = arg;
-	struct buffer out = { 0 };
 
 	pthread_mutex_lock(&c->qlock);
-	for (;;) {
-		struct buffer swap;
-		int rc;
-
-		while (c->queue.len == 0 && !c->closing && !c->too_slow)
+	while (!c->too_slow && !c->send_error) {
+		if (!c->sending && pending(c) > 0) {
+			c->sending = 1;
+			send_pending(c, 0);
+			c->sending = 0;
+		} else if (c->closing && !c->sending) {
+			break;		/* everything sent: done */
+		} else {
 			pthread_cond_wait(&c->qcond, &c->qlock);
-		if (c->too_slow || c->queue.len == 0)
-			break;
-		/* Take the whole queue; the others can fill a fresh one meanwhile. */
-		swap = out;
-		out = c->queue;
-		c->queue = swap;
-		pthread_mutex_unlock(&c->qlock);
-		rc = net_send_all(c->fd, out.data, out.len);
-		out.len = 0;
-		pthread_mutex_lock(&c->qlock);
-		if (rc < 0) {
-			c->send_error = errno;
-			break;
 		}
 	}
 	c->writer_done = 1;
 	pthread_cond_broadcast(&c->qcond);
 	pthread_mutex_unlock(&c->qlock);
-	free(out.data);
 	shutdown(c->fd, SHUT_RDWR);
 	return NULL;
 }
 
 /*
- * Asks C's writer to send what is queued and stop; past FLUSH_SECONDS (a
- * client that does not read), cuts the connection. Then joins the writer.
+ * Asks C's writer to send what is left and stop; past FLUSH_SECONDS (a
+ * client that does not read), cuts the connection. Waits until no flush()
+ * holds C any more, then joins the writer.
  */
 static void stop_writer(struct client *c)
 {
@@ -145,12 +229,14 @@ static void stop_writer(struct client *c)
 	deadline.tv_sec += FLUSH_SECONDS;
 	pthread_mutex_lock(&c->qlock);
 	c->closing = 1;
-	pthread_cond_signal(&c->qcond);
+	pthread_cond_broadcast(&c->qcond);
 	while (!c->writer_done &&
 	       pthread_cond_timedwait(&c->qcond, &c->qlock, &deadline) == 0)
 		;
 	if (!c->writer_done)
 		shutdown(c->fd, SHUT_RDWR);	/* its send() fails now */
+	while (c->listed)	/* a flush() never blocks: this is short */
+		pthread_cond_wait(&c->qcond, &c->qlock);
 	pthread_mutex_unlock(&c->qlock);
 	pthread_join(c->writer, NULL);
 }
@@ -195,8 +281,12 @@ static void unlink_locked(struct client *c)
 	c->in_room = 0;
 }
 
-/* Tells the room that C (already off the list) left, with REASON if any. */
-static void say_left_locked(struct client *c, const char *reason)
+/*
+ * Tells the room that C (already off the list) left, with REASON if any;
+ * the clients to flush go on *FLUSH.
+ */
+static void say_left_locked(struct client *c, const char *reason,
+			    struct client **flush)
 {
 	char line[MAX_NICK + 160];
 	int n;
@@ -210,34 +300,35 @@ static void say_left_locked(struct client *c, const char *reason)
 		n = sizeof(line) - 1;
 	log_say("%s (%s) left%s%s", c->nick, c->addr, reason ? ": " : "",
 		reason ? reason : "");
-	broadcast_locked(NULL, line, (size_t)n, 1);
+	broadcast_locked(NULL, line, (size_t)n, 1, flush);
 }
 
 /*
  * Queues LINE for one client C; if that makes C too slow, drops C from the
- * room and tells the others.
+ * room and tells the others. The clients to flush go on *FLUSH.
  */
-static void send_locked(struct client *c, const char *line, size_t len)
+static void send_locked(struct client *c, const char *line, size_t len,
+			struct client **flush)
 {
-	if (enqueue(c, line, len, 1) < 0 && c->in_room) {
+	if (enqueue(c, line, len, 1, flush) < 0 && c->in_room) {
 		unlink_locked(c);
-		say_left_locked(c, "too slow");
+		say_left_locked(c, "too slow", flush);
 	}
 }
 
 /*
  * Queues LEN bytes of DATA (and an LF if LF is set) for everyone in the
- * room but SKIP. Those it makes too slow are dropped once the loop is
- * over, and the room is told.
+ * room but SKIP; the clients to flush go on *FLUSH. Those it makes too
+ * slow are dropped once the loop is over, and the room is told.
  */
 static void broadcast_locked(struct client *skip, const char *data,
-			     size_t len, int lf)
+			     size_t len, int lf, struct client **flush)
 {
 	struct client *c, *next, *slow = NULL;
 
 	for (c = room.first; c != NULL; c = next) {
 		next = c->next;
-		if (c != skip && enqueue(c, data, len, lf) < 0) {
+		if (c != skip && enqueue(c, data, len, lf, flush) < 0) {
 			unlink_locked(c);
 			c->done_next = slow;	/* borrowed until the reader ends */
 			slow = c;
@@ -246,7 +337,7 @@ static void broadcast_locked(struct client *skip, const char *data,
 	while (slow != NULL) {
 		c = slow;
 		slow = slow->done_next;
-		say_left_locked(c, "too slow");
+		say_left_locked(c, "too slow", flush);
 	}
 }
 
@@ -282,6 +373,7 @@ static void *reaper_main(void *arg)
 		pthread_mutex_destroy(&c->qlock);
 		pthread_cond_destroy(&c->qcond);
 		free(c->queue.data);
+		free(c->out.data);
 		free(c);
 		pthread_mutex_lock(&room.lock);
 		room.threads--;
@@ -313,18 +405,20 @@ const struct room_config *room_config(void)
 void room_close(void)
 {
 	static const char bye[] = "*** server shutting down";
+	struct client *list = NULL;
 
 	pthread_mutex_lock(&room.lock);
 	room.closing = 1;
 	for (struct client *c = room.first; c != NULL; c = c->next) {
-		enqueue(c, bye, sizeof(bye) - 1, 1);
+		enqueue(c, bye, sizeof(bye) - 1, 1, &list);
 		pthread_mutex_lock(&c->qlock);
-		c->closing = 1;		/* the writer sends the notice, then stops */
-		pthread_cond_signal(&c->qcond);
+		c->closing = 1;		/* the writer sends the rest, then stops */
+		pthread_cond_broadcast(&c->qcond);
 		pthread_mutex_unlock(&c->qlock);
 	}
 	pthread_cond_signal(&room.reap);
 	pthread_mutex_unlock(&room.lock);
+	flush(list);
 	pthread_join(room.reaper, NULL);
 	pthread_attr_destroy(&room.attr);
 }
@@ -361,6 +455,7 @@ int room_spawn(int fd, const char *addr, void *(*reader)(void *))
 int room_join(struct client *c)
 {
 	static const char full[] = "*** error: room is full";
+	struct client *list = NULL;
 	char line[MAX_NICK + 64];
 	int rc, n;
 
@@ -372,31 +467,36 @@ int room_join(struct client *c)
 	c->has_writer = 1;
 	pthread_mutex_lock(&room.lock);
 	if (room.closing || room.count >= room.cfg.max_clients) {
-		enqueue(c, full, sizeof(full) - 1, 1);
+		enqueue(c, full, sizeof(full) - 1, 1, &list);
 		pthread_mutex_unlock(&room.lock);
+		flush(list);
 		log_say("%s refused: room is full", c->addr);
 		return -1;
 	}
 	name_guest_locked(c);
 	link_locked(c);
 	n = snprintf(line, sizeof(line), "*** welcome %s", c->nick);
-	send_locked(c, line, (size_t)n);
+	send_locked(c, line, (size_t)n, &list);
 	n = snprintf(line, sizeof(line), "*** %s joined", c->nick);
-	broadcast_locked(c, line, (size_t)n, 1);
+	broadcast_locked(c, line, (size_t)n, 1, &list);
 	log_say("%s joined from %s (%zu online)", c->nick, c->addr, room.count);
 	pthread_mutex_unlock(&room.lock);
+	flush(list);
 	return 0;
 }
 
 void room_leave(struct client *c, const char *reason)
 {
+	struct client *list = NULL;
+
 	pthread_mutex_lock(&room.lock);
 	if (c->in_room) {
 		unlink_locked(c);
 		if (!room.closing)
-			say_left_locked(c, reason);
+			say_left_locked(c, reason, &list);
 	}
 	pthread_mutex_unlock(&room.lock);
+	flush(list);
 	if (c->has_writer)
 		stop_writer(c);
 	close(c->fd);
@@ -409,29 +509,38 @@ void room_leave(struct client *c, const char *reason)
 
 void room_tell(struct client *c, const char *line)
 {
+	struct client *list = NULL;
+
 	pthread_mutex_lock(&room.lock);
-	send_locked(c, line, strlen(line));
+	send_locked(c, line, strlen(line), &list);
 	pthread_mutex_unlock(&room.lock);
+	flush(list);
 }
 
 void room_broadcast(struct client *skip, const char *line)
 {
+	struct client *list = NULL;
+
 	pthread_mutex_lock(&room.lock);
-	broadcast_locked(skip, line, strlen(line), 1);
+	broadcast_locked(skip, line, strlen(line), 1, &list);
 	pthread_mutex_unlock(&room.lock);
+	flush(list);
 }
 
 void room_broadcast_lines(struct client *skip, const char *lines, size_t len)
 {
+	struct client *list = NULL;
+
 	pthread_mutex_lock(&room.lock);
-	broadcast_locked(skip, lines, len, 0);
+	broadcast_locked(skip, lines, len, 0, &list);
 	pthread_mutex_unlock(&room.lock);
+	flush(list);
 }
 
 int room_rename(struct client *c, const char *nick)
 {
 	char line[2 * MAX_NICK + 64], old[MAX_NICK + 1];
-	struct client *other;
+	struct client *other, *list = NULL;
 	int n;
 
 	pthread_mutex_lock(&room.lock);
@@ -443,9 +552,10 @@ int room_rename(struct client *c, const char *nick)
 	memcpy(old, c->nick, sizeof(old));
 	snprintf(c->nick, sizeof(c->nick), "%s", nick);
 	n = snprintf(line, sizeof(line), "*** %s is now known as %s", old, nick);
-	broadcast_locked(NULL, line, (size_t)n, 1);
+	broadcast_locked(NULL, line, (size_t)n, 1, &list);
 	log_say("%s is now known as %s", old, nick);
 	pthread_mutex_unlock(&room.lock);
+	flush(list);
 	return 0;
 }
 
@@ -453,7 +563,7 @@ int room_whisper(struct client *c, const char *to, const char *text)
 {
 	size_t size = strlen(text) + MAX_NICK + 16;
 	char *line = malloc(size);
-	struct client *target;
+	struct client *target, *list = NULL;
 	int n;
 
 	if (line == NULL)
@@ -462,17 +572,19 @@ int room_whisper(struct client *c, const char *to, const char *text)
 	target = find_locked(to);
 	if (target != NULL) {
 		n = snprintf(line, size, "*%s* %s", c->nick, text);
-		send_locked(target, line, (size_t)n);
+		send_locked(target, line, (size_t)n, &list);
 		n = snprintf(line, size, "-> *%s* %s", target->nick, text);
-		send_locked(c, line, (size_t)n);
+		send_locked(c, line, (size_t)n, &list);
 	}
 	pthread_mutex_unlock(&room.lock);
+	flush(list);
 	free(line);
 	return target != NULL ? 0 : -1;
 }
 
 void room_list(struct client *c)
 {
+	struct client *list = NULL;
 	struct buffer b = { 0 };
 	char head[64];
 	int n;
@@ -487,9 +599,10 @@ void room_list(struct client *c)
 		for (struct client *o = room.first; o != NULL; o = o->next)
 			b.len += (size_t)sprintf(b.data + b.len, "%s%s", o->nick,
 						 o->next ? ", " : "");
-		send_locked(c, b.data, b.len);
+		send_locked(c, b.data, b.len, &list);
 	}
 	pthread_mutex_unlock(&room.lock);
+	flush(list);
 	free(b.data);
 }
 

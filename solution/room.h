@@ -7,14 +7,17 @@
  *   reader    (one per client) reads the client's lines and acts on them;
  *             it joins the room, starts the client's writer, and at the end
  *             leaves the room, stops the writer and closes the socket.
- *   writer    (one per client) sends what waits in the client's queue. It
- *             is the only thread that ever writes to that socket, so a slow
- *             client blocks its own writer and nobody else.
+ *             When it sends a line to the room, it queues the line for each
+ *             listener, then sends each one what its socket takes at once,
+ *             without ever blocking (see flush() in room.c).
+ *   writer    (one per client) sends what its client's socket could not
+ *             take at once, blocking until the client reads. A stuck client
+ *             blocks its own writer and nobody else.
  *   reaper    joins reader threads as they end and frees their clients.
  *
  * Locks, always taken in this order:
  *   room.lock     the list of clients, their nicknames, the counters.
- *   client.qlock  that client's output queue and its state flags.
+ *   client.qlock  that client's queue and its state flags.
  * No socket I/O happens while either is held: queueing a line is a memcpy.
  */
 #ifndef ROOM_H
@@ -50,8 +53,13 @@ struct client {
 	/* Guarded by qlock. */
 	pthread_mutex_t qlock;
 	pthread_cond_t qcond;		/* the queue or a flag changed */
-	struct buffer queue;		/* bytes waiting for the writer */
-	int closing;			/* writer: send what is queued, then stop */
+	struct buffer queue;		/* bytes queued for this client */
+	struct buffer out;		/* bytes being sent: only the sender's */
+	size_t out_pos;			/* how much of out is sent */
+	int sending;			/* a thread is sending: no other may */
+	int listed;			/* on a flush list: must stay alive */
+	struct client *flush_next;	/* that list, owned by who listed it */
+	int closing;			/* writer: send what is left, then stop */
 	int too_slow;			/* queue overflowed: stop at once */
 	int writer_done;		/* the writer has stopped */
 	int send_error;			/* errno of the send that failed, or 0 */
