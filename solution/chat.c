@@ -161,6 +161,7 @@ static int cmd_help(struct chat *ch, struct client *c, char *args)
  */
 static int command(struct chat *ch, struct client *c, char *line)
 {
+	/* [commands] */
 	char *args = split(line);
 
 	chat_flush(ch, c);
@@ -170,6 +171,7 @@ static int command(struct chat *ch, struct client *c, char *line)
 	clean(ch, line, strlen(line));
 	tell(ch, c, "*** error: unknown command /%.32s (try /help)", ch->clean);
 	return 1;
+	/* [/commands] */
 }
 
 /* ------------------------------------------------------------ public API */

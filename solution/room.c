@@ -326,6 +326,7 @@ static void broadcast_locked(struct client *skip, const char *data,
 {
 	struct client *c, *next, *slow = NULL;
 
+	/* [broadcast] */
 	for (c = room.first; c != NULL; c = next) {
 		next = c->next;
 		if (c != skip && enqueue(c, data, len, lf, flush) < 0) {
@@ -334,6 +335,7 @@ static void broadcast_locked(struct client *skip, const char *data,
 			slow = c;
 		}
 	}
+	/* [/broadcast] */
 	while (slow != NULL) {
 		c = slow;
 		slow = slow->done_next;
