@@ -20,7 +20,7 @@
 #define MAX_CLIENTS 1024
 
 /* Bytes a client may have waiting to be sent to it before it counts as too slow. */
-#define MAX_QUEUE (1024 * 1024)
+#define MAX_QUEUE 1048576	/* 1 MiB */
 
 /* Seconds a leaving client's pending output may take to drain before it is cut. */
 #define FLUSH_SECONDS 2

@@ -1,8 +1,9 @@
 /*
  * util.h - reporting errors, logging, and stopping on a signal.
  *
- * These are the only helpers in common/ that print or exit: they exist for
- * main() and step code, which decide when a program must stop.
+ * These, and cli_exit(), are the only helpers in common/ that print or
+ * exit: they exist for main() and step code, which decide when a program
+ * must stop.
  */
 #ifndef UTIL_H
 #define UTIL_H
