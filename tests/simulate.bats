@@ -1,0 +1,358 @@
+#!/usr/bin/env bats
+# The live simulation, tools/simulate: the plain transcript of its
+# scenarios against the solution and the steps, what a wait that never
+# comes says, its command line, its tmux mode, and that it always leaves
+# no process behind.
+# shellcheck disable=SC2154,SC2153 # stderr(_lines) come from bats' run, STATUS from helpers
+
+load helpers
+
+teardown() {
+	if [ -n "${TMUX_TEST:-}" ]; then
+		tmux -S "$TMUX_TEST" kill-server 2>/dev/null || true
+	fi
+	kit_teardown
+}
+
+setup() {
+	SIMULATE=$KIT_ROOT/tools/simulate
+	RUN=$BATS_TEST_TMPDIR/run	# the simulation's temporary folder goes here
+	mkdir -p "$RUN"
+}
+
+# sim ARGS...: runs tools/simulate with a deadline, its output in $output
+# and its stderr in $stderr.
+sim() {
+	run --separate-stderr timeout 120 env TMPDIR="$RUN" "$SIMULATE" "$@"
+}
+
+# leftovers: prints the pids of the processes that still hold a file of
+# the simulation's run open (its FIFOs, its output files): none once done.
+leftovers() {
+	find /proc/[0-9]*/fd -maxdepth 1 -lname "$RUN/*" 2>/dev/null |
+		cut -d/ -f3 | sort -u
+}
+
+# no_leftovers: fails, showing them, if a process of the run is still there.
+no_leftovers() {
+	local pids
+	pids=$(leftovers)
+	if [ -n "$pids" ]; then
+		echo "processes of the simulation still running:" >&2
+		ps -o pid,stat,args -p "${pids//$'\n'/,}" >&2 || true
+		return 1
+	fi
+	[ -z "$(ls -A "$RUN")" ] || { echo "left in $RUN: $(ls "$RUN")" >&2; return 1; }
+}
+
+# line_index TEXT: prints the index of the first transcript line TEXT.
+line_index() {
+	local i
+	for i in "${!lines[@]}"; do
+		if [ "${lines[i]}" = "$1" ]; then echo "$i"; return 0; fi
+	done
+	echo "no line '$1' in the transcript" >&2
+	return 1
+}
+
+# in_order TEXT...: the transcript has each line TEXT, in this order.
+in_order() {
+	local prev=-1 i
+	while [ "$#" -gt 0 ]; do
+		i=$(line_index "$1")
+		if [ "$i" -le "$prev" ]; then
+			echo "'$1' comes too early in the transcript" >&2
+			return 1
+		fi
+		prev=$i
+		shift
+	done
+}
+
+# ------------------------------------------------------------ the scenarios
+
+@test "standard, plain, against the solution: everyone sees the whole protocol" {
+	sim --plain
+	assert_success
+	assert_line '[simulate] scenario tools/scenarios/standard.scenario'
+	assert_line --regexp '^\[server\] listening on 127\.0\.0\.1:[0-9]+$'
+	in_order "[alice] *** welcome guest1" "[alice] *** guest2 joined" \
+		"[alice] hi! who's there?" "[bob] <guest1> hi! who's there?"
+	assert_line '[bob] *** welcome guest2'
+	in_order "[bob] /nick bob" "[bob] *** guest2 is now known as bob" \
+		"[bob] *** guest1 is now known as alice"
+	in_order "[bob] /nick bob" "[alice] *** guest2 is now known as bob"
+	in_order "[carol] /list" "[carol] *** online (3): alice, bob, carol"
+	assert_line '[alice] * bob waves at carol'
+	assert_line '[carol] * bob waves at carol'
+	assert_line '[carol] *alice* psst, bob cannot see this'
+	assert_line '[alice] -> *carol* psst, bob cannot see this'
+	refute_line --partial '[bob] *alice* psst'
+	refute_line --partial '[bob] * bob waves'	# not to its sender
+	in_order "[carol] /quit off to lunch" "[alice] *** carol left (off to lunch)"
+	assert_line '[bob] *** carol left (off to lunch)'
+	in_order "[bob] ^D" "[alice] *** bob left"
+	assert_line '[alice] *** server shutting down'
+	assert_line '[simulate] the scenario went as written'
+	# Every line says who saw it; no color when the output is not a terminal.
+	local line
+	for line in "${lines[@]}"; do
+		[[ $line =~ ^\[(server|alice|bob|carol|note|simulate)\]\  ]] ||
+			{ echo "a line without its reader: $line" >&2; return 1; }
+	done
+	refute_output --partial $'\e'
+	[[ $stderr != *simulate:* ]]
+	no_leftovers
+}
+
+@test "--step 04 plays standard-04 against step 04's server and client" {
+	sim --plain --step 04
+	assert_success
+	assert_line '[simulate] scenario tools/scenarios/standard-04.scenario'
+	assert_line --regexp '^\[server\] \$ steps/04-[a-z-]+/server -a 127\.0\.0\.1 -p 0$'
+	assert_line --regexp '^\[alice\] \$ steps/04-[a-z-]+/client 127\.0\.0\.1 [0-9]+$'
+	in_order "[alice] *** welcome guest1" "[bob] <guest1> hi! who's there?"
+	assert_line '[alice] <guest2> hello alice, hello carol'
+	assert_line '[carol] <guest2> hello alice, hello carol'
+	refute_line '[carol] <guest3> hi both!'
+	in_order "[carol] /quit" "[alice] *** guest3 left" "[bob] ^D" "[alice] *** guest2 left"
+	refute_line --partial 'now known as'
+	no_leftovers
+}
+
+@test "blocking-chat, step 03: a second line waits for the other side's turn" {
+	sim --plain blocking-chat
+	assert_success
+	in_order "[alice] hello, server?" "[server] <guest1> hello, server?" \
+		"[server] hi alice! how are you?" "[alice] <server> hi alice! how are you?"
+	# alice's second line goes out only after the operator's answer ...
+	in_order "[alice] the second thing is..." "[server] go on" \
+		"[server] <guest1> the second thing is..."
+	# ... and the operator's second line only after alice's next one.
+	in_order "[server] hello?" "[alice] yes, bye!" "[alice] <server> hello?"
+	no_leftovers
+}
+
+@test "frozen-client, solution: the frozen client is dropped, the room goes on" {
+	sim --plain --solution frozen-client
+	assert_success
+	refute_line --partial 'step 04'		# only the solution's part
+	assert_line --regexp "^\[simulate\] carol's client is frozen: kill -STOP [0-9]+$"
+	in_order "[bob] [pastes 20000 lines of 500 bytes]" \
+		"[alice] *** guest3 left (too slow)"
+	assert_line '[bob] *** guest3 left (too slow)'
+	assert_line --regexp '^\[alice\] <guest2> flood 20000/20000 x+\.\.\. \(508 bytes\)$'
+	in_order "[alice] is anyone there?" "[bob] <guest1> is anyone there?"
+	assert_line --regexp '^\[server\] .* guest3 .* too slow$'
+	no_leftovers
+}
+
+# bats test_tags=heavy
+@test "frozen-client, both parts: step 04's room stalls, the solution's does not" {
+	sim --plain frozen-client
+	assert_success
+	local thaw
+	thaw=$(grep -m1 "^\[simulate\] carol's client goes on: kill -CONT " <<<"$output")
+	# The waits of the scenario (quiet, sees-not) prove the stall; here, the order.
+	in_order "[simulate] part 1: step 04" "[bob] [pastes 20000 lines of 500 bytes]" \
+		"[alice] is anyone there?" "$thaw" "[bob] <guest1> is anyone there?" \
+		"[simulate] part 2: the reference solution" "[alice] *** guest3 left (too slow)"
+	no_leftovers
+}
+
+# --------------------------------------------------------------- failures
+
+@test "a wait that never comes names who and what, fails fast, leaves nothing" {
+	cat >"$BATS_TEST_TMPDIR/never.scenario" <<'EOF'
+# bob says hi, but the scenario waits for hello
+deadline 1
+server solution
+join alice
+sees alice *** welcome ...
+join bob
+sees bob *** welcome ...
+say bob hi
+sees alice <{bob}> hello
+say bob this never happens
+EOF
+	local start=$SECONDS
+	sim --plain "$BATS_TEST_TMPDIR/never.scenario"
+	assert_equal "$status" 1
+	[ $((SECONDS - start)) -le 8 ]
+	assert_equal "${stderr_lines[0]}" "simulate: alice did not see '<guest2> hello' within 1s"
+	[[ $stderr == *"--- what alice saw last:"*"| <guest2> hi"* ]]
+	assert_line '[bob] hi'
+	refute_line '[bob] this never happens'
+	refute_line --partial 'went as written'
+	no_leftovers
+}
+
+@test "a client that exits before it sees the line is a clear failure too" {
+	cat >"$BATS_TEST_TMPDIR/gone.scenario" <<'EOF'
+server solution
+join alice
+sees alice *** welcome ...
+say alice /quit
+sees alice <someone> hi
+EOF
+	sim --plain "$BATS_TEST_TMPDIR/gone.scenario"
+	assert_equal "$status" 1
+	assert_equal "${stderr_lines[0]}" "simulate: alice did not see '<someone> hi': alice's client has exited"
+	no_leftovers
+}
+
+@test "a mistake in a scenario names its file and line, and starts nothing" {
+	printf 'server solution\njoin alice\nsya alice hi\n' >"$BATS_TEST_TMPDIR/typo.scenario"
+	sim --plain "$BATS_TEST_TMPDIR/typo.scenario"
+	assert_equal "$status" 2
+	assert_equal "$stderr" "simulate: $BATS_TEST_TMPDIR/typo.scenario:3: unknown command 'sya' (see tools/scenarios/README.md)"
+	printf 'server solution\nsay alice hi\n' >"$BATS_TEST_TMPDIR/early.scenario"
+	sim --plain "$BATS_TEST_TMPDIR/early.scenario"
+	assert_equal "$status" 2
+	[[ $stderr == *"early.scenario:2: alice has not joined"* ]]
+	no_leftovers
+}
+
+@test "SIGTERM in the middle of a run stops everything it started" {
+	cat >"$BATS_TEST_TMPDIR/long.scenario" <<'EOF'
+deadline 60
+server solution
+join alice
+sees alice *** welcome ...
+note waiting
+sees alice <nobody> never
+EOF
+	spawn sim /dev/null env TMPDIR="$RUN" "$SIMULATE" --plain "$BATS_TEST_TMPDIR/long.scenario"
+	local pid=$SPAWNED
+	wait_for_line "$BATS_TEST_TMPDIR/sim.out" '^\[note\] waiting$'
+	[ -n "$(leftovers)" ]	# the server and alice's client are up
+	kill -TERM "$pid"
+	status_of wait_exit "$pid"
+	assert_equal "$STATUS" 143
+	no_leftovers
+}
+
+# ----------------------------------------------------------- command line
+
+@test "-h documents every option and exits 0" {
+	sim -h
+	assert_success
+	assert_line --index 0 'usage: simulate [-h] [--solution | --step NN] [--plain] [--speed FACTOR] [SCENARIO]'
+	for word in --solution "--step NN" --plain "--speed FACTOR" standard \
+		standard-04 blocking-chat frozen-client tools/scenarios/README.md; do
+		assert_output --partial "$word"
+	done
+	sim --help
+	assert_success
+}
+
+@test "a bad option or value exits 2 with the usage on stderr" {
+	local args
+	for args in "--bogus" "--speed 0" "--speed fast" "--step" "--step 4x" \
+		"--solution --step 04" "standard standard-04"; do
+		# shellcheck disable=SC2086 # the words of each case
+		sim $args
+		assert_equal "$status" 2
+		assert_equal "$output" ""
+		[[ $stderr == simulate:*$'\n'"usage: simulate "* ]]
+	done
+	sim --bogus
+	assert_equal "${stderr_lines[0]}" "simulate: unknown option '--bogus'"
+}
+
+@test "an unknown scenario, or one for another server, exits 2 and says why" {
+	sim --plain nosuch
+	assert_equal "$status" 2
+	[[ ${stderr_lines[0]} == "simulate: no scenario named 'nosuch' (in tools/scenarios/: "* ]]
+	local name
+	for name in blocking-chat frozen-client standard standard-04; do
+		[[ ${stderr_lines[0]} == *" $name"[,\)]* ]]
+	done
+	sim --plain --step 04 standard
+	assert_equal "$status" 2
+	assert_equal "${stderr_lines[0]}" "simulate: scenario 'standard' is written for solution, not step 04; try: tools/simulate --step 04"
+	sim --plain --step 99
+	assert_equal "$status" 2
+	[[ ${stderr_lines[0]} == "simulate: no scenario has a part for step 99"* ]]
+	no_leftovers
+}
+
+@test "without a terminal, it prints the transcript and says how to get the panes" {
+	sim --step 04	# no --plain: bats' stdout is no terminal
+	assert_success
+	assert_line '[simulate] the scenario went as written'
+	assert_equal "${stderr_lines[0]}" "simulate: $(command -v tmux >/dev/null ||
+		echo 'tmux is not installed and ')this is not a terminal, so here is the plain transcript."
+	assert_equal "${stderr_lines[1]}" "simulate: For the interactive demo (one pane per participant): $(
+		command -v tmux >/dev/null || echo 'apt-get install tmux, then ')run 'make demo' in a terminal."
+	no_leftovers
+}
+
+# --------------------------------------------------------------- tmux mode
+
+# tmux_text: what the simulation's own tmux server shows, every pane.
+tmux_text() {
+	local pane
+	for pane in $(tmux -S "$INNER" list-panes -F '#{pane_id}'); do
+		tmux -S "$INNER" capture-pane -p -J -t "$pane"
+	done
+}
+
+# shows TEXT: succeeds if a pane of the simulation shows TEXT.
+shows() { tmux_text 2>/dev/null | grep -qF -- "$1"; }
+
+# pane_of TITLE: prints the id of the simulation's pane titled TITLE.
+pane_of() {
+	tmux -S "$INNER" list-panes -F '#{pane_id} #{pane_title}' |
+		sed -n "s/^\\(%[0-9]*\\) $1\$/\\1/p"
+}
+
+# titled: succeeds if the simulation's panes have the titles TITLES, in order.
+titled() {
+	[ "$(tmux -S "$INNER" list-panes -F '#{pane_title}' 2>/dev/null)" = "$TITLES" ]
+}
+
+# inner_socket: succeeds once the simulation's tmux server is up (INNER set).
+inner_socket() {
+	local s
+	for s in "$RUN"/simulate.*/tmux; do
+		if [ -S "$s" ]; then INNER=$s; return 0; fi
+	done
+	return 1
+}
+
+@test "tmux mode: titled panes, typing, the pane 'you', a key ends it cleanly" {
+	command -v tmux >/dev/null || skip "tmux is not installed"
+	TMUX_TEST=$BATS_TEST_TMPDIR/outer
+	# A terminal for the simulation: a pane of a tmux server of our own.
+	tmux -S "$TMUX_TEST" -f /dev/null new-session -d -x 200 -y 60 \
+		"cd '$KIT_ROOT' && TMPDIR='$RUN' tools/simulate --speed 20 standard-04; echo \$? >'$BATS_TEST_TMPDIR/rc'"
+	wait_until "the simulation's tmux server" inner_socket
+	TITLES=$(printf '%s\n' 'simulation: standard-04' 'server log' alice bob carol you)
+	wait_until "one titled pane each: $TITLES" titled
+	KIT_DEADLINE=60 wait_until "the end of the scenario" shows "The scenario is over"
+	shows "<guest1> hi! who's there?"
+	shows "*** guest3 left"
+	# The instructor types in the pane "you", a client of the room too.
+	tmux -S "$INNER" send-keys -t "$(pane_of you)" "hello from you" Enter
+	wait_until "alice to see it" shows "<guest4> hello from you"
+	tmux -S "$INNER" send-keys -t "$(pane_of "simulation: standard-04")" x
+	wait_until "the end of the demo" test -s "$BATS_TEST_TMPDIR/rc"
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/rc")" 0
+	wait_until "every process of the run to end" test -z "$(leftovers)"
+	no_leftovers
+}
+
+@test "tmux mode: Ctrl-C in the middle ends the demo and leaves nothing" {
+	command -v tmux >/dev/null || skip "tmux is not installed"
+	TMUX_TEST=$BATS_TEST_TMPDIR/outer
+	tmux -S "$TMUX_TEST" -f /dev/null new-session -d -x 160 -y 50 \
+		"cd '$KIT_ROOT' && TMPDIR='$RUN' tools/simulate; echo \$? >'$BATS_TEST_TMPDIR/rc'"
+	wait_until "the simulation's tmux server" inner_socket
+	wait_until "alice to join" shows "*** welcome guest1"
+	tmux -S "$TMUX_TEST" send-keys C-c
+	wait_until "the end of the demo" test -s "$BATS_TEST_TMPDIR/rc"
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/rc")" 0
+	wait_until "every process of the run to end" test -z "$(leftovers)"
+	no_leftovers
+}
