@@ -35,6 +35,16 @@ OUT := build/$(FLAVOUR)
 override CFLAGS += -fsanitize=$(SAN) -fno-omit-frame-pointer -g -O1
 override LDFLAGS += -fsanitize=$(SAN)
 endif
+# STARTER=1 defines STARTER: the kit's reference code then compiles the
+# #else branch of each "#ifndef STARTER" region instead, the starter code
+# tools/handout gives students. It goes to build/starter/ (with SAN=thread,
+# build/starter-thread/), never over ./server and ./client; a suite runs
+# on it with KIT_OUT=build/starter (and most of its tests must fail).
+ifneq ($(strip $(STARTER)),)
+override CPPFLAGS += -DSTARTER
+FLAVOUR := starter$(patsubst %,-%,$(filter-out plain,$(FLAVOUR)))
+OUT := build/$(FLAVOUR)
+endif
 OBJ := build/$(FLAVOUR)
 
 COMMON_SRCS := $(wildcard $(COMMON_DIR)/*.c)

@@ -28,6 +28,10 @@ struct cli {
 	char error[160];	/* filled by cli_parse() on bad usage */
 };
 
+/* A tunable's value as a string, for help texts: CLI_STR(MAX_LINE) is "1024". */
+#define CLI_STR(x) CLI_STR_(x)
+#define CLI_STR_(x) #x
+
 /* -a and -p of every server, storing strings into ADDR and PORT. */
 #define CLI_SERVER_OPTIONS(addr, port) \
 	{ 'a', "ADDRESS", "address to listen on (default: every address)", \

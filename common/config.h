@@ -31,8 +31,8 @@
 /* Connections the kernel keeps waiting for accept() (the listen() backlog). */
 #define LISTEN_BACKLOG 128
 
-/* Largest UDP payload step 02 sends or receives (an IPv4 datagram's limit). */
-#define MAX_DATAGRAM 65507
+/* Largest UDP payload step 02 handles: 65507 over IPv4, 65527 over IPv6. */
+#define MAX_DATAGRAM 65527
 
 /* Milliseconds the UDP client waits for an echo before it calls the reply lost. */
 #define UDP_TIMEOUT_MS 2000

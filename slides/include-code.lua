@@ -12,6 +12,10 @@
 -- any other marker line nested inside; tabs become 4 spaces and the common
 -- indentation is removed. Under the code, a small caption names the file.
 --
+-- A slide shows the reference code, never the starter code of the handout
+-- (tools/handout): the lines #ifndef STARTER, #else /* STARTER */ and
+-- #endif /* STARTER */ are not shown, nor anything between the last two.
+--
 -- A missing file, a missing or unclosed marker, or an empty region stops the
 -- build with one line naming the deck, the file and the marker.
 --
@@ -80,10 +84,17 @@ local function extract(path, name)
   end
   local open, close = "/* [" .. name .. "] */", "/* [/" .. name .. "] */"
   local lines, start, stop, n = {}, nil, nil, 0
+  local starter = false -- in the #else branch of a STARTER region
   for line in fh:lines() do
     n = n + 1
     local t = trim(line)
-    if t == open then
+    if t == "#ifndef STARTER" or t == "#endif /* STARTER */" then
+      starter = false
+    elseif t == "#else /* STARTER */" then
+      starter = true
+    elseif starter then
+      -- the starter code: not for the slides
+    elseif t == open then
       if start then
         fail(path .. ": marker " .. open .. " appears twice (lines "
           .. start .. " and " .. n .. ")")

@@ -34,17 +34,14 @@ static struct room_config cfg = {
 	.max_queue = MAX_QUEUE,
 };
 
-#define STR(x) #x
-#define XSTR(x) STR(x)
-
 static const struct cli_option options[] = {
 	CLI_SERVER_OPTIONS(opt_addr, opt_port),
-	{ 'm', "CLIENTS", "most clients at once (default: " XSTR(MAX_CLIENTS) ")",
+	{ 'm', "CLIENTS", "most clients at once (default: " CLI_STR(MAX_CLIENTS) ")",
 	  cli_set_size, &cfg.max_clients },
-	{ 'l', "BYTES", "longest line accepted (default: " XSTR(MAX_LINE) ")",
+	{ 'l', "BYTES", "longest line accepted (default: " CLI_STR(MAX_LINE) ")",
 	  cli_set_size, &cfg.max_line },
 	{ 'q', "BYTES", "output a client may have waiting before it is dropped "
-	  "as too slow (default: " XSTR(MAX_QUEUE) ")",
+	  "as too slow (default: " CLI_STR(MAX_QUEUE) ")",
 	  cli_set_size, &cfg.max_queue },
 	{ 0 }
 };

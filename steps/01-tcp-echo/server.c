@@ -42,6 +42,7 @@ static struct cli cli = {
  */
 static int open_listener(const char *addr, const char *port)
 {
+#ifndef STARTER
 	struct sockaddr_in sin;
 	int fd, on = 1;
 
@@ -66,6 +67,20 @@ static int open_listener(const char *addr, const char *port)
 		die("listen:");
 	/* [/api-socket] */
 	return fd;
+#else /* STARTER */
+	/*
+	 * TODO: the server's half of the socket API (README: "The server,
+	 * call by call"). Fill a struct sockaddr_in: AF_INET, the port in
+	 * network byte order (htons), INADDR_ANY (htonl) when ADDR is NULL,
+	 * else inet_pton(). Then socket(), setsockopt(SO_REUSEADDR) before
+	 * bind(), bind(), listen(fd, LISTEN_BACKLOG). Check each call and
+	 * die() naming it: die("bind:") appends strerror(errno).
+	 * Pitfall: without htons(), -p 4242 listens on another port.
+	 */
+	(void)addr;
+	(void)port;
+	return -1;
+#endif /* STARTER */
 }
 
 /* Prints the ready line with the port the kernel really gave us (-p 0). */
@@ -107,6 +122,7 @@ static int send_all(int fd, const char *buf, size_t len)
  */
 static void serve(int fd)
 {
+#ifndef STARTER
 	char buf[4096];
 	ssize_t n;
 
@@ -125,6 +141,17 @@ static void serve(int fd)
 		}
 	}
 	/* [/api-echo] */
+#else /* STARTER */
+	/*
+	 * TODO: the echo loop. recv() into a buffer, then send_all() back
+	 * exactly the n bytes recv() returned (TCP hands you any number of
+	 * bytes, not lines), until recv() returns 0: the client is done.
+	 * recv() fails with EINTR when a signal arrives: try again, unless
+	 * stop_requested is set; on any other error, warn("recv:") and return.
+	 */
+	(void)fd;
+	(void)send_all;	/* keeps the compiler quiet until you call it */
+#endif /* STARTER */
 }
 
 int main(int argc, char **argv)
@@ -141,6 +168,7 @@ int main(int argc, char **argv)
 	announce(lfd);
 
 	/* [api-accept] */
+#ifndef STARTER
 	while (!stop_requested) {
 		struct sockaddr_in peer;
 		socklen_t len = sizeof(peer);
@@ -158,6 +186,16 @@ int main(int argc, char **argv)
 		close(cfd);
 		note("client %s:%u left", ip, ntohs(peer.sin_port));
 	}
+#else /* STARTER */
+	/*
+	 * TODO: until stop_requested is set: accept() the next client on lfd
+	 * (a new descriptor, for that client alone), note() who it is, serve()
+	 * it, close() its descriptor, note() that it left. accept() fails with
+	 * EINTR on a stop signal: just go round, the loop checks the flag.
+	 * Any other failure: warn("accept:") and go on; never stop the server.
+	 */
+	(void)serve;	/* keeps the compiler quiet until you call it */
+#endif /* STARTER */
 	/* [/api-accept] */
 	close(lfd);
 	return 0;

@@ -37,6 +37,7 @@ static struct cli cli = {
  */
 static int echo_one(int fd)
 {
+#ifndef STARTER
 	static char buf[MAX_DATAGRAM];
 	struct sockaddr_storage peer;
 	socklen_t len = sizeof(peer);
@@ -57,6 +58,19 @@ static int echo_one(int fd)
 	if (net_addr_name((struct sockaddr *)&peer, len, who, sizeof(who)) == 0)
 		note("%zd bytes from %s", n, who);
 	return 0;
+#else /* STARTER */
+	/*
+	 * TODO: recvfrom() one datagram into a buffer of MAX_DATAGRAM bytes,
+	 * with a struct sockaddr_storage and its length for the sender's
+	 * address (set the length to sizeof before each call: recvfrom()
+	 * changes it), then sendto() the n bytes back to that address. An
+	 * empty datagram (n == 0) is a datagram too: echo it. EINTR means a
+	 * stop signal: return -1. Any other failure: warn() and return 0.
+	 * net_addr_name() turns the address into text for a note().
+	 */
+	(void)fd;
+	return -1;
+#endif /* STARTER */
 }
 
 int main(int argc, char **argv)
@@ -76,8 +90,8 @@ int main(int argc, char **argv)
 	if (net_local_name(fd, name, sizeof(name)) < 0)
 		die("getsockname: %s", net_strerror());
 	printf("listening on %s\n", name);
-	while (!stop_requested)
-		echo_one(fd);
+	while (!stop_requested && echo_one(fd) == 0)
+		;
 	close(fd);
 	return 0;
 }

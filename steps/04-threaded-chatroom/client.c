@@ -94,6 +94,7 @@ static int say(int fd, struct line_reader *keyboard)
  */
 static void *reader(void *arg)
 {
+#ifndef STARTER
 	struct line_reader *from = arg;
 	char *line;
 	size_t len;
@@ -114,6 +115,17 @@ static void *reader(void *arg)
 		warn("connection closed by server");
 	if (rc == LINE_ERROR || !input_done(0))
 		exit(1);
+#else /* STARTER */
+	/*
+	 * TODO: ARG is the line reader of the socket. Print each line
+	 * line_read() gives (LINE_OK) on stdout, warn() about a LINE_TOO_LONG,
+	 * until LINE_EOF or LINE_ERROR: then warn() "connection closed by
+	 * server" or "connection lost:". If the connection failed, or if you
+	 * were not done typing (input_done(0) is 0), exit(1): main is stuck
+	 * reading the keyboard. Else return, and main's pthread_join() ends.
+	 */
+	(void)arg;
+#endif /* STARTER */
 	return NULL;
 }
 
