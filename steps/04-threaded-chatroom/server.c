@@ -265,11 +265,11 @@ static void spawn(int lfd)
 		warn("no memory for a new client");
 		return;
 	}
-	/* [spawn] */
 	if (accept_client(lfd, c) < 0) {
 		free(c);
 		return;
 	}
+	/* [spawn] */
 	join(c);
 	util_block_stop_signals(1);	/* the thread inherits this mask, */
 	rc = pthread_create(&tid, NULL, client_thread, c);
