@@ -7,6 +7,8 @@
 #   make SAN=thread test  the same with ThreadSanitizer
 #   make valgrind         the solution's suite with its server under valgrind
 #   make bench            compare the chat servers' speed (BENCHMARKS.md)
+#   make handout          the students' copy, with the starter code:
+#                         dist/handout/ and dist/handout.tar.gz (tools/handout)
 #   make clean            remove every build output
 #
 # Each step also builds on its own: make -C steps/01-tcp-echo
@@ -47,6 +49,25 @@ demo: all
 slides:
 	$(MAKE) -C slides
 
+# The starter code is made from the marks in the steps' sources; nothing
+# needs building first.
+.PHONY: handout
+handout:
+	tools/handout
+
 clean:
 	for d in $(PROGRAM_DIRS); do $(MAKE) -C $$d clean SAN= || exit 1; done
 	rm -rf dist
+
+# Grading (tools/grading/README.md):
+#   make grade SUBMISSION=DIR [STEP=NN]   grade one student's kit-shaped tree
+#   make gradescope [STEP=NN]             dist/gradescope.zip, the autograder
+.PHONY: grade gradescope
+
+grade:
+	@if [ -z '$(SUBMISSION)' ]; then \
+		echo 'usage: make grade SUBMISSION=DIR [STEP=NN]' >&2; exit 2; fi
+	tools/grade $(if $(STEP),--step '$(STEP)') '$(SUBMISSION)'
+
+gradescope:
+	tools/grading/gradescope/build dist/gradescope.zip $(STEP)

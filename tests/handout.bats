@@ -1,0 +1,286 @@
+#!/usr/bin/env bats
+# The handout (tools/handout): the students' copy of the kit, where each
+# marked region of the reference code is replaced by its starter branch.
+# setup_file makes it once in a temporary folder and builds every step the
+# way CI does (CI=true: warnings are errors); each test then checks one
+# promise. The reference itself passing its suites is `make test` already.
+#
+# Sanitizer runs (make SAN=... test) skip this file: the handout does not
+# depend on them, and the plain run has checked it.
+# shellcheck disable=SC2154 # output, status, lines come from bats' run
+
+load helpers
+
+DEADLINE=2	# KIT_DEADLINE for the starter's suites: most of their waits fail
+# How the command-line tests of the suites are named (after "ok N ").
+CLI_TEST='(server|client)( -h| with a bad option)'
+SUITE_LIMIT=300	# seconds a starter's suite may take in all
+
+setup_file() {
+	[ -z "${SAN:-}" ] || return 0
+	export HANDOUT=$BATS_FILE_TMPDIR/one/handout
+	"$KIT_ROOT/tools/handout" -o "$BATS_FILE_TMPDIR/one" \
+		2>"$BATS_FILE_TMPDIR/handout.log" || {
+		cat "$BATS_FILE_TMPDIR/handout.log" >&2
+		return 1
+	}
+	local dir step
+	for dir in "$HANDOUT"/steps/*/; do
+		step=$(basename "$dir")
+		[ -f "$dir/Makefile" ] || continue
+		# Not the make flags of whoever runs us (SAN=..., -j): CI's own.
+		env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -C "$dir" CI=true \
+			SAN= STARTER= >"$BATS_FILE_TMPDIR/$step.build" 2>&1 &&
+			echo 0 >"$BATS_FILE_TMPDIR/$step.built" ||
+			echo 1 >"$BATS_FILE_TMPDIR/$step.built"
+	done
+}
+
+setup() {
+	[ -z "${SAN:-}" ] || skip "checked by the plain run (make test)"
+}
+
+teardown() {
+	local pid
+	# A starter's suite still running (this test failed early): stop it.
+	# timeout passes the signal on to everything the suite started.
+	for pid in "${SUITE_PIDS[@]}"; do
+		[ -n "$pid" ] || continue
+		kill -TERM "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+	kit_teardown
+}
+SUITE_PIDS=()
+
+# marked STEP: succeeds if the kit's STEP (a folder name) has marked regions.
+marked() {
+	grep -qx '#ifndef STARTER' "$KIT_ROOT/steps/$1"/*.c 2>/dev/null
+}
+
+# listing: the names in the handout's tarball (the folder is built in place).
+listing() {
+	tar -tzf "$BATS_FILE_TMPDIR/one/handout.tar.gz"
+}
+
+# plain_path: PATH without bats' own folder, which bats puts first and whose
+# `bats` is not the command: a suite run from a test needs the real one.
+plain_path() {
+	local dir out=
+	local -a dirs
+	IFS=: read -r -a dirs <<<"$PATH"
+	for dir in "${dirs[@]}"; do
+		[ "$dir" = "${BATS_LIBEXEC:-}" ] || out+=${out:+:}$dir
+	done
+	echo "$out"
+}
+
+# code CC-ARGS... FILE: the C code of FILE as the compiler sees it, blank
+# lines out: what two versions of a file must share.
+code() {
+	cc -E -P -D_POSIX_C_SOURCE=200809L "$@" | grep -v '^[[:space:]]*$'
+}
+
+@test "the handout has the kit's steps, common/ and tests, and no solution/" {
+	local dir suite step
+	[ -f "$HANDOUT/Makefile" ]
+	[ -f "$HANDOUT/common/build.mk" ]
+	[ -x "$HANDOUT/tests/run" ]
+	[ ! -e "$HANDOUT/solution" ]
+	for dir in "$KIT_ROOT"/steps/*/; do
+		[ -f "$dir/Makefile" ] || continue
+		step=steps/$(basename "$dir")
+		[ -f "$HANDOUT/$step/Makefile" ] || {
+			echo "$step is not in the handout" >&2
+			return 1
+		}
+	done
+	# Students run every suite they get: each must test a step they have.
+	for suite in "$HANDOUT"/tests/*.bats; do
+		step=$(sed -n 's/^STEP=\([^[:space:]]*\).*/\1/p' "$suite")
+		if [[ $step != steps/* ]] || [ ! -d "$HANDOUT/$step" ]; then
+			echo "tests/${suite##*/} tests '${step:-no step}', which students" \
+				"do not get: add it to LEAVE_OUT in tools/handout" >&2
+			return 1
+		fi
+	done
+	# No build output: everything is built from source.
+	run listing
+	assert_success
+	assert_line handout/steps/01-tcp-echo/server.c
+	refute_line --regexp '/(build|dist|solution|\.git)/|\.(o|d|so|a)$|/(server|client)$'
+}
+
+@test "no mark is left, and each C file is its kit file built with STARTER" {
+	local file n=0
+	run grep -rnE --include='*.[ch]' \
+		'^[[:space:]]*#[[:space:]]*(if|ifdef|ifndef|elif|else|endif)([^[:alnum:]_].*)?(STARTER|SOLUTION)' \
+		"$HANDOUT"
+	assert_output ""
+	run grep -rnE --include='*.[ch]' \
+		'^[[:space:]]*/\* \[/?[[:alnum:]_.-]+\] \*/[[:space:]]*$' "$HANDOUT"
+	assert_output ""
+	# The compiler's own reading of the kit's marks, against tools/handout's.
+	while IFS= read -r file; do
+		file=${file#"$KIT_ROOT"/}
+		if ! diff <(code -DSTARTER -I"$KIT_ROOT/common" "$KIT_ROOT/$file") \
+			<(code -I"$HANDOUT/common" "$HANDOUT/$file") >&2; then
+			echo "$file: the handout's code is not the starter branch" >&2
+			return 1
+		fi
+		n=$((n + 1))
+	done < <(find "$KIT_ROOT/common" "$KIT_ROOT/steps" -name build -prune \
+		-o -name '*.c' -print)
+	[ "$n" -gt 0 ]
+}
+
+@test "making the handout twice gives the same tarball, byte for byte" {
+	"$KIT_ROOT/tools/handout" -o "$BATS_TEST_TMPDIR/two" 2>/dev/null
+	cmp "$BATS_FILE_TMPDIR/one/handout.tar.gz" "$BATS_TEST_TMPDIR/two/handout.tar.gz"
+	# And the tarball holds the folder, owned by 0, dated 1970.
+	mkdir "$BATS_TEST_TMPDIR/x"
+	tar -xzf "$BATS_TEST_TMPDIR/two/handout.tar.gz" -C "$BATS_TEST_TMPDIR/x"
+	diff -r "$BATS_TEST_TMPDIR/two/handout" "$BATS_TEST_TMPDIR/x/handout"
+	run tar -tvzf "$BATS_TEST_TMPDIR/two/handout.tar.gz"
+	assert_success
+	run grep -cvE '^.{10} 0/0 +[0-9]+ 1970-01-01 00:00 handout/' <<<"$output"
+	assert_output 0
+}
+
+@test "every step of the handout builds without a warning under CI=true" {
+	local built step bad=0
+	for built in "$BATS_FILE_TMPDIR"/*.built; do
+		step=$(basename "$built" .built)
+		if [ "$(cat "$built")" != 0 ] ||
+			grep -q 'warning:' "$BATS_FILE_TMPDIR/$step.build" ||
+			[ ! -x "$HANDOUT/steps/$step/server" ] ||
+			[ ! -x "$HANDOUT/steps/$step/client" ]; then
+			echo "--- steps/$step does not build cleanly:" >&2
+			grep -E -A 3 'warning:|error:|Error' "$BATS_FILE_TMPDIR/$step.build" |
+				head -n 30 >&2 || true
+			bad=1
+		fi
+	done
+	[ "$bad" -eq 0 ]
+}
+
+# What "fails" means. The starter builds, answers -h and refuses bad usage
+# (that code is given), so a suite's command-line tests must pass on it: if
+# they fail, the suite failed for some other reason (no binary, a crash).
+# Of the other tests, at least half must fail; the few that may pass check
+# given code too (a refused client exits 1, SIGTERM stops a server). And
+# bats must exit 1 (tests failed), not 124 (the time limit), having run
+# every test. The suites run side by side: they spend their time waiting.
+@test "every step's suite fails on the starter code, its command-line tests aside" {
+	local dir step i rc tap total cli others failing bad=0 path
+	local -a steps=()
+	path=$(plain_path)
+	for dir in "$HANDOUT"/steps/*/; do
+		step=$(basename "$dir")
+		[ -f "$KIT_ROOT/tests/$step.bats" ] || continue
+		if ! marked "$step"; then
+			echo "# $step: no marked region, handed out complete: not run" >&3
+			continue
+		fi
+		mkdir -p "$BATS_TEST_TMPDIR/$step.tmp"
+		(close_fds; exec timeout -k 10 "$SUITE_LIMIT" env -i PATH="$path" \
+			HOME="$HOME" LANG=C.UTF-8 TMPDIR="$BATS_TEST_TMPDIR/$step.tmp" \
+			BATS_LIB_PATH="${BATS_LIB_PATH:-/usr/lib/bats}" \
+			KIT_IMPL="$HANDOUT" KIT_DEADLINE="$DEADLINE" \
+			bats --formatter tap "$KIT_ROOT/tests/$step.bats") \
+			</dev/null >"$BATS_TEST_TMPDIR/$step.tap" \
+			2>"$BATS_TEST_TMPDIR/$step.err" &
+		SUITE_PIDS+=("$!")
+		steps+=("$step")
+	done
+	[ "${#steps[@]}" -gt 0 ]
+	for i in "${!steps[@]}"; do
+		step=${steps[i]} tap=$BATS_TEST_TMPDIR/${steps[i]}.tap rc=0
+		wait "${SUITE_PIDS[i]}" || rc=$?
+		SUITE_PIDS[i]=
+		if [ "$rc" -ne 1 ]; then
+			echo "$step: bats exited $rc, not 1 (124: past ${SUITE_LIMIT}s)" >&2
+			tail -n 5 "$BATS_TEST_TMPDIR/$step.err" >&2
+			bad=1
+			continue
+		fi
+		total=$(grep -cE '^(not )?ok ' "$tap" || true)
+		if [ "$total" -ne "$(sed -n 's/^1\.\.//p' "$tap")" ]; then
+			echo "$step: the suite did not run to its end" >&2
+			bad=1
+			continue
+		fi
+		cli=$(grep -cE "^(not )?ok [0-9]+ $CLI_TEST" "$tap" || true)
+		if grep -E "^not ok [0-9]+ $CLI_TEST" "$tap" >&2; then
+			echo "$step: the starter fails its command-line tests (above)" >&2
+			bad=1
+		fi
+		others=$((total - cli))
+		failing=$(grep -E '^not ok ' "$tap" | grep -cvE "^not ok [0-9]+ $CLI_TEST" || true)
+		echo "# $step: $failing of $others tests fail on the starter" \
+			"($cli command-line tests pass)" >&3
+		if [ $((failing * 2)) -lt "$others" ]; then
+			echo "$step: only $failing of $others tests fail on the starter:" >&2
+			grep -E '^ok ' "$tap" >&2
+			bad=1
+		fi
+	done
+	[ "$bad" -eq 0 ]
+}
+
+@test "the grader runs in the handout (tools/grade --points)" {
+	[ -x "$KIT_ROOT/tools/grade" ] || skip "no tools/grade in the kit"
+	run "$HANDOUT/tools/grade" --points
+	assert_success
+	local dir
+	for dir in "$HANDOUT"/steps/*/; do
+		assert_line --partial $'\t'"$(basename "$dir")"$'\tplain\t'
+	done
+	refute_line --partial $'\tsolution\t'
+}
+
+# --- tools/handout itself, on a small kit of its own -------------------------
+
+# fake_kit CODE: a kit with tools/handout and one step whose server.c is
+# CODE; sets FAKE to its top.
+fake_kit() {
+	FAKE=$BATS_TEST_TMPDIR/fake
+	mkdir -p "$FAKE/tools" "$FAKE/steps/01-x" "$FAKE/solution"
+	cp "$KIT_ROOT/tools/handout" "$FAKE/tools/handout"
+	printf '%s\n' "$1" >"$FAKE/steps/01-x/server.c"
+	echo 'int answer;' >"$FAKE/solution/answer.c"
+}
+
+@test "tools/handout keeps the starter branch and drops marks and slide markers" {
+	fake_kit $'int f(int x)\n{\n#ifndef STARTER\n\t/* [slide] */\n\treturn x;\n\t/* [/slide] */\n#else /* STARTER */\n\t/* TODO */\n\treturn -1;\n#endif /* STARTER */\n}\n/* [kept] */\nint g;'
+	run "$FAKE/tools/handout"
+	assert_success
+	assert_line "handout: steps/01-x: 1 marked region"
+	run cat "$FAKE/dist/handout/steps/01-x/server.c"
+	assert_output $'int f(int x)\n{\n\t/* TODO */\n\treturn -1;\n}\nint g;'
+	[ ! -e "$FAKE/dist/handout/solution" ]
+	[ ! -e "$FAKE/dist/handout/tools/handout" ]
+}
+
+@test "tools/handout stops at a malformed mark, naming its file and line" {
+	fake_kit $'int x;\n#ifndef STARTER\nint y;'
+	run "$FAKE/tools/handout"
+	assert_failure
+	assert_output --partial "steps/01-x/server.c:2: #ifndef STARTER is never closed"
+	[ ! -e "$FAKE/dist/handout" ]
+	fake_kit $'#if !defined(STARTER)\nint y;\n#endif'
+	run "$FAKE/tools/handout"
+	assert_failure
+	assert_output --partial "steps/01-x/server.c:1: not a mark tools/handout knows"
+	fake_kit $'#else /* STARTER */\n#endif /* STARTER */'
+	run "$FAKE/tools/handout"
+	assert_failure
+	assert_output --partial "steps/01-x/server.c:1: #else /* STARTER */ without"
+}
+
+@test "tools/handout says when a step has no marked region" {
+	fake_kit 'int main(void) { return 0; }'
+	run "$FAKE/tools/handout"
+	assert_success
+	assert_line "handout: note: steps/01-x has no marked region: it goes out complete"
+}
