@@ -40,6 +40,10 @@ teardown() { kit_teardown; }
 	chat_split_line_is_one_line
 }
 
+@test "half lines never block the others; each ends on its own" {
+	chat_half_lines_never_block_the_others
+}
+
 @test "lines sent in one write arrive as separate lines" {
 	chat_lines_in_one_write_arrive_separately
 }

@@ -41,7 +41,8 @@ KIT_DEADLINE=${KIT_DEADLINE:-10}
 POLL=0.02	# seconds between two looks at a condition that has a deadline
 
 # Sanitizers report, and make the exit status say so, instead of going on.
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+# A small quarantine: freed memory it holds would count in the RSS checks.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:quarantine_size_mb=2}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export TSAN_OPTIONS=${TSAN_OPTIONS:-second_deadlock_stack=1}
 

@@ -1,0 +1,589 @@
+/*
+ * server.c - step 05 (bonus): the chatroom of step 04, in one thread.
+ *
+ * Step 04 gave each client a thread that blocked on that client alone.
+ * Here one thread serves everyone: poll() sleeps until some descriptor is
+ * ready (a newcomer on the listening socket, bytes from a client, room in
+ * a client's socket buffer), and the server handles just that and goes
+ * back to poll(). Every socket is non-blocking: a call that would have to
+ * wait fails with EAGAIN instead, so the loop never waits for one client.
+ *
+ * What a blocking call kept for us is now kept by hand, per client: the
+ * start of a line that is not complete yet (its line reader), and the
+ * bytes its socket could not take yet (its output buffer). A client that
+ * stops reading only grows its own output buffer; past MAX_QUEUE bytes it
+ * is dropped as too slow, and the room never waits for it.
+ *
+ * Protocol: step 04's, word for word, plus one reason for leaving:
+ * "*** guestN left (too slow)".
+ *
+ * Deliberate simplifications, as in step 04: no limit on the number of
+ * clients but the open files limit; lines are passed on as they came,
+ * control characters included; no commands but /quit.
+ */
+#include "cli.h"
+#include "config.h"
+#include "line.h"
+#include "net.h"
+#include "util.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* Smallest output buffer: one is allocated only when a socket is full. */
+#define OUT_MIN 4096
+
+static const char *opt_addr;
+static const char *opt_port = DEFAULT_PORT;
+
+static const struct cli_option options[] = {
+	CLI_SERVER_OPTIONS(opt_addr, opt_port),
+	{ 0 }
+};
+
+static struct cli cli = {
+	.about = "A chatroom in one thread: each line a client sends goes to "
+		 "all the others.",
+	.options = options,
+	.operands = "",
+};
+
+/* One connected client. The loop owns it, from its arrival to leave(). */
+struct client {
+	int fd;				/* its socket, non-blocking */
+	size_t slot;			/* its place in the poll set */
+	char nick[MAX_NICK + 1];	/* "guestN": how it is shown */
+	struct line_reader in;		/* the lines it sends */
+	/*
+	 * Its output buffer: the bytes for it that its socket did not take
+	 * yet are out[out_sent..out_len), in out_cap bytes allocated. out is
+	 * NULL when nothing waits, which is most of the time.
+	 */
+	char *out;
+	size_t out_sent, out_len, out_cap;
+	const char *gone;	/* NULL while it stays; else " (why)" or "" */
+};
+
+/* The first slots of the poll set; the clients come after them. */
+enum { LISTEN_SLOT, WAKE_SLOT, FIRST_CLIENT };
+
+/* [server] */
+/*
+ * Everything the server knows. fds is the poll set: the listening socket,
+ * the self-pipe, then one slot per client, and clients[i] is the client
+ * of fds[i]. Both arrays grow as clients come; a client that leaves takes
+ * the last slot's place. One thread uses all of it: no lock.
+ */
+static struct {
+	struct pollfd *fds;
+	struct client **clients;
+	size_t count;		/* slots in use */
+	size_t cap;		/* slots allocated */
+	size_t leaving;		/* clients marked to leave, not removed yet */
+	unsigned arrivals;	/* clients accepted so far: the N of guestN */
+} server;
+/* [/server] */
+
+/*
+ * The self-pipe: the stop signal handler writes a byte into wake[1], and
+ * wake[0] sits in the poll set, so a signal that comes just before poll()
+ * is called still wakes it (see the README).
+ */
+static int wake[2] = { -1, -1 };
+
+/* --- Signals and limits ------------------------------------------------- */
+
+/* SIGINT, SIGTERM: asks the loop to stop, and wakes poll() to see it. */
+static void on_stop_signal(int signo)
+{
+	int saved = errno;	/* the code it interrupts may look at errno */
+	ssize_t n;
+
+	(void)signo;
+	stop_requested = 1;
+	n = write(wake[1], "", 1);	/* if the pipe is full, poll() wakes */
+	(void)n;
+	errno = saved;
+}
+
+/*
+ * Creates the self-pipe, ignores SIGPIPE and makes SIGINT and SIGTERM call
+ * on_stop_signal(). Returns 0, or -1 with errno set.
+ */
+static int catch_stop_signals(void)
+{
+	struct sigaction sa;
+
+	/* Non-blocking: the handler must never wait on a full pipe. */
+	if (pipe(wake) < 0 || net_set_nonblocking(wake[1], 1) < 0)
+		return -1;
+	if (util_catch_stop_signals() < 0)
+		return -1;
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = on_stop_signal;
+	if (sigaction(SIGINT, &sa, NULL) < 0)
+		return -1;
+	return sigaction(SIGTERM, &sa, NULL);
+}
+
+/*
+ * Raises the limit on open descriptors to the hard limit: each client is
+ * one, and the usual soft limit (1024) would cap the room. Logs it when
+ * the system refuses.
+ */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0) {
+		note("getrlimit:");
+		return;
+	}
+	if (rl.rlim_cur == rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		note("cannot raise the open files limit to %ju:",
+		     (uintmax_t)rl.rlim_max);
+}
+
+/* --- The poll set ------------------------------------------------------- */
+
+/*
+ * Puts FD in a new slot of the poll set, watched for input, with its client
+ * C (NULL for the listening socket and the pipe). Grows both arrays when
+ * they are full. Returns 0, or -1 if memory ran out.
+ */
+static int slot_add(int fd, struct client *c)
+{
+	if (server.count == server.cap) {
+		size_t cap = server.cap ? server.cap * 2 : 64;
+		struct pollfd *fds;
+		struct client **clients;
+
+		fds = realloc(server.fds, cap * sizeof(*fds));
+		if (fds == NULL)
+			return -1;
+		server.fds = fds;
+		clients = realloc(server.clients, cap * sizeof(*clients));
+		if (clients == NULL)
+			return -1;
+		server.clients = clients;
+		server.cap = cap;
+	}
+	server.fds[server.count] = (struct pollfd){ fd, POLLIN, 0 };
+	server.clients[server.count] = c;
+	if (c != NULL)
+		c->slot = server.count;
+	server.count++;
+	return 0;
+}
+
+/* Empties slot I: the last slot moves into it, so removing costs O(1). */
+static void slot_remove(size_t i)
+{
+	size_t last = --server.count;
+
+	server.fds[i] = server.fds[last];
+	server.clients[i] = server.clients[last];
+	server.clients[i]->slot = i;
+}
+
+/* Asks poll() to report room in C's socket (ON) or stops asking. */
+static void want_write(struct client *c, int on)
+{
+	server.fds[c->slot].events = on ? POLLIN | POLLOUT : POLLIN;
+}
+
+/* --- Sending without waiting -------------------------------------------- */
+
+/* Says whether the call that just failed only refused to wait (EAGAIN). */
+static int would_block(void)
+{
+	return errno == EAGAIN || errno == EWOULDBLOCK;
+}
+
+/*
+ * Marks C to leave the room at the end of this round of the loop, saying
+ * WHY (" (too slow)", or "" for a plain departure). Freeing it now would
+ * pull it from under the loops that are running over the clients.
+ */
+static void drop(struct client *c, const char *why)
+{
+	if (c->gone != NULL)
+		return;
+	c->gone = why;
+	server.leaving++;
+}
+
+/*
+ * Sends what C's socket takes now of the LEN bytes at BUF, without
+ * waiting. Returns the count it took (0 if the socket is full), or -1 if
+ * C is gone (EPIPE, ECONNRESET): C is then marked to leave.
+ */
+static ssize_t send_some(struct client *c, const char *buf, size_t len)
+{
+	ssize_t n = send(c->fd, buf, len, MSG_NOSIGNAL);
+
+	if (n >= 0)
+		return n;
+	if (would_block() || errno == EINTR)
+		return 0;
+	drop(c, "");
+	return -1;
+}
+
+/*
+ * Appends LEN bytes of BUF to C's output buffer, allocating or growing it.
+ * Returns 0, or -1 if C would then have more than MAX_QUEUE bytes waiting
+ * (or memory ran out): C is then marked to leave.
+ */
+static int queue(struct client *c, const char *buf, size_t len)
+{
+	size_t waiting = c->out_len - c->out_sent;
+	size_t cap = c->out_cap ? c->out_cap : OUT_MIN;
+	char *out;
+
+	if (waiting + len > MAX_QUEUE) {
+		drop(c, " (too slow)");
+		return -1;
+	}
+	if (c->out_len + len > c->out_cap) {
+		if (c->out_sent > 0)	/* slide the rest to the front first */
+			memmove(c->out, c->out + c->out_sent, waiting);
+		c->out_sent = 0;
+		c->out_len = waiting;
+		while (cap < waiting + len)
+			cap *= 2;
+		if (cap > c->out_cap) {
+			out = realloc(c->out, cap);
+			if (out == NULL) {
+				warn("no memory for %s's output", c->nick);
+				drop(c, "");
+				return -1;
+			}
+			c->out = out;
+			c->out_cap = cap;
+		}
+	}
+	memcpy(c->out + c->out_len, buf, len);
+	c->out_len += len;
+	return 0;
+}
+
+/*
+ * Queues LEN bytes of LINE for C and asks poll() to say when C's socket
+ * has room (POLLOUT). Nothing is sent here: whatever this round of the
+ * loop gives C leaves in one send() when poll() says so. That matters when
+ * many lines come at once: a burst of arrivals tells everyone about each.
+ */
+static void deliver(struct client *c, const char *line, size_t len)
+{
+	if (c->gone == NULL && queue(c, line, len) == 0)
+		want_write(c, 1);
+}
+
+/*
+ * Formats one line like vprintf into LINE (MAX_LINE_OUT + 1 bytes) and
+ * ends it with its LF. Returns its length, LF included.
+ */
+static size_t format_line(char *line, const char *fmt, va_list ap)
+{
+	int n = vsnprintf(line, MAX_LINE_OUT + 1, fmt, ap);
+
+	if (n < 0 || n > MAX_LINE_OUT)
+		return 0;	/* cannot happen: chat lines are bounded */
+	line[n] = '\n';	/* over the NUL: send() takes a length */
+	return (size_t)n + 1;
+}
+
+/* Sends one line, formatted like printf, to C alone. */
+static void tell(struct client *c, const char *fmt, ...)
+{
+	char line[MAX_LINE_OUT + 1];
+	va_list ap;
+	size_t n;
+
+	va_start(ap, fmt);
+	n = format_line(line, fmt, ap);
+	va_end(ap);
+	deliver(c, line, n);
+}
+
+/*
+ * Sends one line, formatted like printf, to every client in the room but
+ * FROM. Nobody is waited for: each gets it now or in its output buffer.
+ */
+static void broadcast(const struct client *from, const char *fmt, ...)
+{
+	char line[MAX_LINE_OUT + 1];
+	va_list ap;
+	size_t n;
+
+	va_start(ap, fmt);
+	n = format_line(line, fmt, ap);
+	va_end(ap);
+	for (size_t i = FIRST_CLIENT; i < server.count; i++)
+		if (server.clients[i] != from)
+			deliver(server.clients[i], line, n);
+}
+
+/* --- Clients coming and going ------------------------------------------- */
+
+/*
+ * Takes the next connection waiting on the listening socket and makes it
+ * a client: a non-blocking socket, a nickname (guest1, guest2, ... in order
+ * of arrival), a line reader and a slot in the poll set. Returns it, or
+ * NULL if none was waiting or it could not be taken.
+ */
+static struct client *accept_client(void)
+{
+	char who[NET_NAME_LEN];
+	struct client *c;
+	int fd = accept(server.fds[LISTEN_SLOT].fd, NULL, NULL);
+
+	if (fd < 0) {
+		/* Out of descriptors: stop asking until a client leaves. */
+		if (errno == EMFILE || errno == ENFILE)
+			server.fds[LISTEN_SLOT].events = 0;
+		if (!would_block() && errno != EINTR)
+			warn("accept:");	/* never a reason to stop */
+		return NULL;
+	}
+	/* Non-blocking, and no Nagle: a lone chat line leaves at once. */
+	c = calloc(1, sizeof(*c));
+	if (c == NULL || net_set_nonblocking(fd, 1) < 0 ||
+	    net_set_nodelay(fd) < 0 ||
+	    line_init(&c->in, fd, MAX_LINE) < 0 || slot_add(fd, c) < 0) {
+		warn("cannot take a new client:");
+		if (c != NULL)
+			line_free(&c->in);
+		free(c);
+		close(fd);
+		return NULL;
+	}
+	c->fd = fd;
+	snprintf(c->nick, sizeof(c->nick), "guest%u", ++server.arrivals);
+	if (net_peer_name(fd, who, sizeof(who)) < 0)
+		snprintf(who, sizeof(who), "?");
+	note("%s connected from %s", c->nick, who);
+	return c;
+}
+
+/*
+ * Welcomes C, who has a slot already, and tells the others. The welcome is
+ * the first line C gets: nothing could be sent to it before.
+ */
+static void join(struct client *c)
+{
+	tell(c, "*** welcome %s", c->nick);
+	broadcast(c, "*** %s joined", c->nick);
+}
+
+/*
+ * Takes C, marked to leave, out of the poll set, tells the others, and
+ * frees it. Bytes still waiting for it are lost with it.
+ */
+static void leave(struct client *c)
+{
+	slot_remove(c->slot);
+	server.leaving--;
+	close(c->fd);	/* one descriptor free: accept() may work again */
+	server.fds[LISTEN_SLOT].events = POLLIN;
+	broadcast(c, "*** %s left%s", c->nick, c->gone);
+	note("%s left%s", c->nick, c->gone);
+	line_free(&c->in);
+	free(c->out);
+	free(c);
+}
+
+/*
+ * Removes every client marked to leave. Telling the others may mark more
+ * (too slow for one more line), hence the loop until none is left.
+ */
+static void remove_gone_clients(void)
+{
+	while (server.leaving > 0)
+		for (size_t i = server.count; i-- > FIRST_CLIENT;)
+			if (server.clients[i]->gone != NULL)
+				leave(server.clients[i]);
+}
+
+/* Tells C that the line it sent was over MAX_LINE and was dropped. */
+static void refuse(struct client *c)
+{
+	tell(c, "*** error: line too long (max %d bytes)", MAX_LINE);
+}
+
+/* --- One function per event --------------------------------------------- */
+
+/* POLLIN on the listening socket: takes the newcomers, a backlog's worth. */
+static void handle_new_connection(void)
+{
+	struct client *c;
+	int i;
+
+	for (i = 0; i < LISTEN_BACKLOG && (c = accept_client()) != NULL; i++)
+		join(c);
+}
+
+/* POLLIN on C: reads once, then hands each complete line to the room. */
+static void handle_client_data(struct client *c)
+{
+#ifndef STARTER
+	char *line;
+	size_t len;
+	int rc;
+
+	/* [on-readable] */
+	if (line_fill(&c->in) < 0 && !would_block()) {
+		note("%s: recv:", c->nick);
+		drop(c, "");
+	}
+	while (c->gone == NULL &&
+	       (rc = line_next(&c->in, &line, &len)) != LINE_AGAIN) {
+		if (rc == LINE_EOF)
+			drop(c, "");
+		else if (rc == LINE_TOO_LONG)
+			refuse(c);
+		else if (strcmp(line, "/quit") == 0)
+			drop(c, "");
+		else if (len > 0)
+			broadcast(c, "<%s> %s", c->nick, line);
+	}
+	/* [/on-readable] */
+#else /* STARTER */
+	/*
+	 * TODO: read once with line_fill(&c->in): the socket is non-blocking,
+	 * so -1 with EAGAIN (would_block()) only means "nothing more now"; any
+	 * other failure: drop(c, ""). Then hand out every complete line with
+	 * line_next() until LINE_AGAIN: LINE_EOF or "/quit" drop(c, ""), a
+	 * LINE_TOO_LONG is refuse()d, an empty line skipped, any other
+	 * broadcast() as "<NICK> text". Stop once c->gone is set.
+	 * Pitfall: one read may hold half a line, or several: never assume one
+	 * read is one line. And never block: no loop around line_fill().
+	 */
+	drop(c, "");	/* unread, it would wake poll() again and again */
+	(void)refuse;	/* keeps the compiler quiet until you call it */
+#endif /* STARTER */
+}
+
+/* POLLOUT on C: sends what its output buffer holds, frees it once empty. */
+static void handle_client_writable(struct client *c)
+{
+#ifndef STARTER
+	/* [on-writable] */
+	char *rest = c->out + c->out_sent;
+	ssize_t n = send_some(c, rest, c->out_len - c->out_sent);
+
+	if (n < 0)
+		return;		/* gone: it leaves at the end of the round */
+	c->out_sent += (size_t)n;
+	if (c->out_sent < c->out_len)
+		return;		/* the rest waits for the next POLLOUT */
+	free(c->out);		/* all sent: no buffer until one is needed */
+	c->out = NULL;
+	c->out_sent = c->out_len = c->out_cap = 0;
+	want_write(c, 0);	/* or poll() says "writable" again and again */
+	/* [/on-writable] */
+#else /* STARTER */
+	/*
+	 * TODO: send_some() what waits in c->out, from c->out_sent to
+	 * c->out_len; it takes what the socket takes now, maybe not all. Add
+	 * that to c->out_sent; the rest waits for the next POLLOUT. Once all
+	 * is sent, free the buffer (out NULL, the counts 0) and want_write(c,
+	 * 0). Pitfall: keep asking for POLLOUT with nothing to send, and
+	 * poll() says "writable" again and again: the loop spins.
+	 */
+	(void)send_some;	/* keeps the compiler quiet until you call it */
+	drop(c, "");	/* ignored, it would wake poll() again and again */
+#endif /* STARTER */
+}
+
+/* What poll() said of slot I, a client: bytes to read, room to write. */
+static void handle_client_events(size_t i)
+{
+	struct client *c = server.clients[i];
+	short revents = server.fds[i].revents;
+
+	if (c->gone == NULL && (revents & (POLLIN | POLLHUP | POLLERR)))
+		handle_client_data(c);
+	if (c->gone == NULL && (revents & POLLOUT) && c->out != NULL)
+		handle_client_writable(c);
+}
+
+/* --- Start and stop ----------------------------------------------------- */
+
+/* Makes the poll set: the listening socket LFD, then the self-pipe. */
+static void server_init(int lfd)
+{
+	if (net_set_nonblocking(lfd, 1) < 0)
+		die("fcntl:");
+	if (slot_add(lfd, NULL) < 0 || slot_add(wake[0], NULL) < 0)
+		die("out of memory");
+}
+
+/* Closes every descriptor and frees every client: the server is done. */
+static void server_free(void)
+{
+	for (size_t i = FIRST_CLIENT; i < server.count; i++) {
+		struct client *c = server.clients[i];
+
+		close(c->fd);
+		line_free(&c->in);
+		free(c->out);
+		free(c);
+	}
+	close(server.fds[LISTEN_SLOT].fd);
+	close(wake[0]);
+	close(wake[1]);
+	free(server.fds);
+	free(server.clients);
+}
+
+int main(int argc, char **argv)
+{
+	char name[NET_NAME_LEN];
+	int lfd, rc;
+
+	rc = cli_parse(&cli, argc, argv);
+	if (rc != CLI_RUN)
+		cli_exit(&cli, rc);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (catch_stop_signals() < 0)
+		die("cannot catch the stop signals:");
+	raise_fd_limit();
+	lfd = net_listen(opt_addr, opt_port, LISTEN_BACKLOG);
+	if (lfd < 0)
+		die("cannot listen on port %s: %s", opt_port, net_strerror());
+	if (net_local_name(lfd, name, sizeof(name)) < 0)
+		die("getsockname: %s", net_strerror());
+	server_init(lfd);
+	printf("listening on %s\n", name);
+	/* [poll-loop] */
+	while (!stop_requested) {
+		if (poll(server.fds, server.count, -1) < 0) {
+			if (errno != EINTR)
+				die("poll:");
+			continue;	/* a signal: was it a stop? */
+		}
+		if (server.fds[LISTEN_SLOT].revents & POLLIN)
+			handle_new_connection();
+		for (size_t i = FIRST_CLIENT; i < server.count; i++)
+			handle_client_events(i);
+		remove_gone_clients();
+	}
+	/* [/poll-loop] */
+	server_free();
+	return 0;
+}
