@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# shellcheck disable=SC2034,SC2154 # STEP is read by helpers.bash; bats' run sets stderr
 # The grader: tools/grade, tools/grade-all and the Gradescope autograder,
 # run on the kit itself and on copies of it broken on purpose (made here,
 # from tools/grading/fixtures/). Some tests need root (the sandbox drops

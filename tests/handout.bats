@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# shellcheck disable=SC2034,SC2154 # STEP is read by helpers.bash; bats' run sets stderr
 # The handout (tools/handout): the students' copy of the kit, where each
 # marked region of the reference code is replaced by its starter branch.
 # setup_file makes it once in a temporary folder and builds every step the

@@ -125,6 +125,7 @@ wait_exit() {
 
 # status_of CMD...: runs CMD in this shell (unlike bats' run, so that it
 # may wait for our children) and puts its exit status in STATUS.
+# shellcheck disable=SC2034 # STATUS is for the suites
 status_of() {
 	STATUS=0
 	"$@" || STATUS=$?

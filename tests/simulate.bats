@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# shellcheck disable=SC2034,SC2154 # STEP is read by helpers.bash; bats' run sets stderr
 # The live simulation, tools/simulate: the plain transcript of its
 # scenarios against the solution and the steps, what a wait that never
 # comes says, its command line, its tmux mode, and that it always leaves

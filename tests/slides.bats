@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# shellcheck disable=SC2034,SC2154 # STEP is read by helpers.bash; bats' run sets stderr
 # The slide decks: both languages build offline, and every piece of code
 # on a slide comes from the kit's real sources.
 

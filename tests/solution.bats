@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# shellcheck disable=SC2034,SC2154 # STEP is read by helpers.bash; bats' run sets stderr
 # The reference chatroom: every line of the protocol and every rule of the
 # server, driven by clients the kit did not write (bash /dev/tcp, python3),
 # and the kit's own client.
