@@ -164,6 +164,24 @@ needs_root() {
 
 # ------------------------------------------------------ broken submissions
 
+# bats test_tags=heavy
+@test "the starter code (make handout) scores less than half on every step" {
+	"$KIT_ROOT/tools/handout" -o "$BATS_TEST_TMPDIR/h" >/dev/null
+	grade --no-faults --deadline 2 "$BATS_TEST_TMPDIR/h/handout"
+	assert_success
+	check_reports
+	run cat "$OUT/scores.tsv"
+	echo "$output" >&3
+	local suite points max steps=0
+	while IFS=$'\t' read -r suite points max; do
+		[[ $suite == 0[1-5]-* ]] || continue
+		steps=$((steps + 1))
+		[ "$((points * 2))" -lt "$max" ] ||
+			{ echo "$suite: $points/$max on the starter" >&2; return 1; }
+	done <"$OUT/scores.tsv"
+	[ "$steps" -eq 5 ]
+}
+
 @test "a step that does not compile scores 0 with the compiler's error; others are unaffected" {
 	local sub=$BATS_TEST_TMPDIR/broken
 	kit_copy "$sub"
