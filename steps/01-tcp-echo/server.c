@@ -6,7 +6,9 @@
  * Later steps call common/net.c, which does the same, instead.
  *
  * Deliberate simplifications: IPv4 only, and one client at a time (the
- * next one waits in the listen() backlog until this one leaves).
+ * next one waits in the listen() backlog until this one leaves). Also, a
+ * Ctrl-C that lands just between the stop_requested check and accept() is
+ * only seen at the next connection: the solution shows the cure.
  */
 #include "cli.h"
 #include "config.h"
