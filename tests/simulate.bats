@@ -110,8 +110,8 @@ in_order() {
 	sim --plain --step 04
 	assert_success
 	assert_line '[simulate] scenario tools/scenarios/standard-04.scenario'
-	assert_line --regexp '^\[server\] \$ steps/04-[a-z-]+/server -a 127\.0\.0\.1 -p 0$'
-	assert_line --regexp '^\[alice\] \$ steps/04-[a-z-]+/client 127\.0\.0\.1 [0-9]+$'
+	assert_line --regexp '^\[server\] \$ steps/04-[a-z-]+/(build/[a-z-]+/)?server -a 127\.0\.0\.1 -p 0$'
+	assert_line --regexp '^\[alice\] \$ steps/04-[a-z-]+/(build/[a-z-]+/)?client 127\.0\.0\.1 [0-9]+$'
 	in_order "[alice] *** welcome guest1" "[bob] <guest1> hi! who's there?"
 	assert_line '[alice] <guest2> hello alice, hello carol'
 	assert_line '[carol] <guest2> hello alice, hello carol'
