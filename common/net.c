@@ -222,21 +222,28 @@ int net_send_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-int net_send_line(int fd, const char *fmt, ...)
+int net_format_line(char *line, const char *fmt, va_list ap)
 {
-	char line[MAX_LINE_OUT + 1];	/* the line and vsnprintf's NUL */
-	va_list ap;
-	int n;
+	int n = vsnprintf(line, NET_LINE_SIZE, fmt, ap);
 
-	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
 	if (n < 0 || n > MAX_LINE_OUT) {
 		errno = EMSGSIZE;
 		return -1;
 	}
-	line[n] = '\n';	/* over the NUL: send() takes a length, not a string */
-	return net_send_all(fd, line, (size_t)n + 1);
+	line[n] = '\n';	/* over the NUL */
+	return n + 1;
+}
+
+int net_send_line(int fd, const char *fmt, ...)
+{
+	char line[NET_LINE_SIZE];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = net_format_line(line, fmt, ap);
+	va_end(ap);
+	return n < 0 ? -1 : net_send_all(fd, line, (size_t)n);
 }
 
 int net_write_all(int fd, const void *buf, size_t len)

@@ -9,12 +9,18 @@
 #ifndef NET_H
 #define NET_H
 
+#include "config.h"
+
+#include <stdarg.h>
 #include <stddef.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
 /* Room for "[ipv6-address]:port" and its NUL. */
 #define NET_NAME_LEN 64
+
+/* Room for a line net_format_line() makes: MAX_LINE_OUT bytes, then its LF. */
+#define NET_LINE_SIZE (MAX_LINE_OUT + 1)
 
 /*
  * Opens a TCP socket listening on ADDR and PORT (a number; "0" lets the
@@ -66,6 +72,14 @@ int net_peer_name(int fd, char *buf, size_t size);
  * left; EAGAIN means a non-blocking socket is full).
  */
 int net_send_all(int fd, const void *buf, size_t len);
+
+/*
+ * Formats one line like vprintf into LINE, which has room for
+ * NET_LINE_SIZE bytes, and ends it with an LF instead of a NUL (send()
+ * takes a length, not a string). Returns its length, LF included, or -1
+ * (EMSGSIZE) if it would be longer than MAX_LINE_OUT bytes before its LF.
+ */
+int net_format_line(char *line, const char *fmt, va_list ap);
 
 /*
  * Formats one line like printf, adds its LF, and sends it whole with

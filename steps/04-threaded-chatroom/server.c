@@ -120,16 +120,15 @@ static int accept_client(int lfd, struct client *c)
  */
 static void broadcast(const struct client *from, const char *fmt, ...)
 {
-	char line[MAX_LINE_OUT + 1];	/* the line and vsnprintf's NUL */
+	char line[NET_LINE_SIZE];
 	va_list ap;
 	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof(line), fmt, ap);
+	n = net_format_line(line, fmt, ap);
 	va_end(ap);
-	if (n < 0 || n > MAX_LINE_OUT)
+	if (n < 0)
 		return;		/* cannot happen: chat lines are bounded */
-	line[n++] = '\n';	/* over the NUL */
 #ifndef STARTER
 	/* [broadcast] */
 	room_lock();	/* held while sending: see the README */

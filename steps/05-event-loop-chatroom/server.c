@@ -293,31 +293,18 @@ static void deliver(struct client *c, const char *line, size_t len)
 		want_write(c, 1);
 }
 
-/*
- * Formats one line like vprintf into LINE (MAX_LINE_OUT + 1 bytes) and
- * ends it with its LF. Returns its length, LF included.
- */
-static size_t format_line(char *line, const char *fmt, va_list ap)
-{
-	int n = vsnprintf(line, MAX_LINE_OUT + 1, fmt, ap);
-
-	if (n < 0 || n > MAX_LINE_OUT)
-		return 0;	/* cannot happen: chat lines are bounded */
-	line[n] = '\n';	/* over the NUL: send() takes a length */
-	return (size_t)n + 1;
-}
-
 /* Sends one line, formatted like printf, to C alone. */
 static void tell(struct client *c, const char *fmt, ...)
 {
-	char line[MAX_LINE_OUT + 1];
+	char line[NET_LINE_SIZE];
 	va_list ap;
-	size_t n;
+	int n;
 
 	va_start(ap, fmt);
-	n = format_line(line, fmt, ap);
+	n = net_format_line(line, fmt, ap);
 	va_end(ap);
-	deliver(c, line, n);
+	if (n > 0)	/* always: chat lines are bounded */
+		deliver(c, line, (size_t)n);
 }
 
 /*
@@ -326,16 +313,16 @@ static void tell(struct client *c, const char *fmt, ...)
  */
 static void broadcast(const struct client *from, const char *fmt, ...)
 {
-	char line[MAX_LINE_OUT + 1];
+	char line[NET_LINE_SIZE];
 	va_list ap;
-	size_t n;
+	int n;
 
 	va_start(ap, fmt);
-	n = format_line(line, fmt, ap);
+	n = net_format_line(line, fmt, ap);
 	va_end(ap);
-	for (size_t i = FIRST_CLIENT; i < server.count; i++)
+	for (size_t i = FIRST_CLIENT; n > 0 && i < server.count; i++)
 		if (server.clients[i] != from)
-			deliver(server.clients[i], line, n);
+			deliver(server.clients[i], line, (size_t)n);
 }
 
 /* --- Clients coming and going ------------------------------------------- */
