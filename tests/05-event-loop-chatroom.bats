@@ -255,8 +255,13 @@ def failures():
 # 45 connections: the kernel completes them all (the backlog is 128).
 conns = [socket.create_connection(("127.0.0.1", PORT)) for _ in range(45)]
 wait_until("accept() to fail with EMFILE", lambda: failures() > 0)
-# Those it accepted have their welcome already; the others wait.
-ready = select.select(conns, [], [], 0)[0]
+
+def welcomed():
+    return select.select(conns, [], [], 0)[0]
+
+# Those it accepted get their welcome at the next round; the others wait.
+wait_until("20 clients to be welcomed", lambda: len(welcomed()) >= 20)
+ready = welcomed()
 waiting = [c for c in conns if c not in ready]
 if len(ready) < 20 or not waiting:
     fail(f"{len(ready)} accepted, {len(waiting)} waiting")
