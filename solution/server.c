@@ -22,6 +22,7 @@
 #include <string.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -63,6 +64,16 @@ static struct cli cli = {
 
 /* --------------------------------------------------------- client threads */
 
+/* Tells C its line was longer than -l and was dropped. */
+static void too_long(struct client *c)
+{
+	char line[80];
+
+	snprintf(line, sizeof(line), "*** error: line too long (max %zu bytes)",
+		 cfg.max_line);
+	room_tell(c, line);
+}
+
 /*
  * Reads lines from C and acts on each until C quits or goes. Chat lines
  * are batched, and the batch is handed on whenever the reader is about to
@@ -82,9 +93,7 @@ static const char *converse(struct client *c, struct line_reader *lr,
 				return ch->reason[0] ? ch->reason : NULL;
 			break;
 		case LINE_TOO_LONG:
-			snprintf(ch->line, ch->size, "*** error: line too long "
-				 "(max %zu bytes)", cfg.max_line);
-			room_tell(c, ch->line);
+			too_long(c);
 			break;
 		case LINE_AGAIN:
 			if (chat_flush(ch, c) < 0)
@@ -107,10 +116,9 @@ static void *serve_client(void *arg)
 	struct chat ch;
 	const char *reason = NULL;
 
-	if (line_init(&lr, c->fd, cfg.max_line) < 0 ||
-	    chat_init(&ch, &cfg) < 0) {
+	chat_init(&ch, &cfg);
+	if (line_init(&lr, c->fd, cfg.max_line) < 0) {
 		log_say("%s: out of memory", c->addr);
-		line_free(&lr);
 		room_leave(c, NULL);
 		return NULL;
 	}
@@ -250,6 +258,22 @@ static void parse_options(int argc, char **argv)
 		cli_exit(&cli, rc);
 }
 
+/*
+ * Raises the soft limit on open files to the hard one: each client holds a
+ * descriptor, and the default soft limit (often 1024) would cap the room
+ * far below what threads and memory allow.
+ */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		log_say("cannot raise the open files limit: %s", strerror(errno));
+}
+
 /* Opens the non-blocking listening socket and prints the ready line. */
 static int open_listener(void)
 {
@@ -291,6 +315,7 @@ int main(int argc, char **argv)
 	    (rc = pthread_create(&signal_thread, NULL, wait_for_signal,
 				 &stop_signals)) != 0)
 		die("pthread_create: %s", strerror(rc));
+	raise_fd_limit();
 	lfd = open_listener();
 	while (wait_for_client(lfd))
 		accept_client(lfd);
