@@ -101,14 +101,14 @@ int main(int argc, char **argv)
 		    cli.operand[1], net_strerror());
 	while ((len = getline(&line, &cap, stdin)) > 0) {
 		if ((size_t)len > MAX_DATAGRAM) {
-			warn("line of %zd bytes is too long for one datagram", len);
+			complain("line of %zd bytes is too long for one datagram", len);
 			continue;
 		}
 		if (sendto(fd, line, (size_t)len, 0, (struct sockaddr *)&peer,
 			   peerlen) < 0)
 			die("sendto:");
 		if (print_reply(fd) < 0) {
-			warn("no echo within %zu ms: datagram lost?", opt_wait);
+			complain("no echo within %zu ms: datagram lost?", opt_wait);
 			lost++;
 		}
 	}
