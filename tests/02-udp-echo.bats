@@ -33,6 +33,17 @@ $1" "$SERVER_PORT"
 	assert_equal "$status" 2
 }
 
+@test "client -w out of its range (1 ms to an hour) exits 2" {
+	local ms
+	for ms in 0 3600001 18446744073709551617 -1 ' 5' 5x; do
+		run --separate-stderr "$(impl_bin client)" -w "$ms" 127.0.0.1 1
+		assert_equal "$status" 2
+		[[ $stderr == *usage:* ]]
+	done
+	run "$(impl_bin client)" -w 3600000 -h
+	assert_success
+}
+
 @test "the kit client prints each echo and exits 0 at end of input" {
 	server_start
 	run timeout "$KIT_DEADLINE" "$(impl_bin client)" 127.0.0.1 "$SERVER_PORT" \

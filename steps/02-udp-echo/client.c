@@ -24,9 +24,15 @@
 
 static size_t opt_wait = UDP_TIMEOUT_MS;
 
+/* Stores -w MS, from 1 ms to an hour: poll() takes an int. */
+static int set_wait(const char *arg, void *dst)
+{
+	return cli_parse_size(arg, dst, 1, UDP_MAX_WAIT_MS);
+}
+
 static const struct cli_option options[] = {
-	{ 'w', "MS", "milliseconds to wait for each echo (default: "
-	  CLI_STR(UDP_TIMEOUT_MS) ")", cli_set_size, &opt_wait },
+	{ 'w', "MS", "milliseconds to wait for each echo, at most an hour "
+	  "(default: " CLI_STR(UDP_TIMEOUT_MS) ")", set_wait, &opt_wait },
 	{ 0 }
 };
 
@@ -88,11 +94,6 @@ int main(int argc, char **argv)
 	int fd, rc, lost = 0;
 
 	rc = cli_parse(&cli, argc, argv);
-	if (rc == CLI_RUN && opt_wait > UDP_MAX_WAIT_MS) {
-		snprintf(cli.error, sizeof(cli.error),
-			 "-w takes at most %d ms", UDP_MAX_WAIT_MS);
-		rc = CLI_BAD;	/* poll() takes an int */
-	}
 	if (rc != CLI_RUN)
 		cli_exit(&cli, rc);
 	fd = net_udp_open(cli.operand[0], cli.operand[1], &peer, &peerlen);
