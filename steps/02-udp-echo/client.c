@@ -1,11 +1,16 @@
 /*
  * client.c - step 02: a UDP echo client.
  *
- * Each line of standard input goes out as one datagram with sendto(), and
- * the client waits for the echo with poll(). UDP promises nothing: if no
- * reply comes within the wait, the datagram or its echo was lost, and the
- * client says so and moves on. A late echo of an earlier line may then
- * show up in place of the next one: a real protocol would number them.
+ * Each line of standard input goes out as one datagram, and the client
+ * waits for the echo with poll(). UDP promises nothing: if no reply comes
+ * within the wait, the datagram or its echo was lost, and the client says
+ * so and moves on. A late echo of an earlier line may then show up in
+ * place of the next one: a real protocol would number them.
+ *
+ * The socket is connect()ed to the server. For UDP that sends nothing: it
+ * only fixes the peer, so that send() needs no address, the kernel drops
+ * datagrams from anyone else, and an ICMP "port unreachable" comes back as
+ * ECONNREFUSED instead of silence.
  */
 #include "cli.h"
 #include "config.h"
@@ -100,14 +105,15 @@ int main(int argc, char **argv)
 	if (fd < 0)
 		die("cannot reach %s port %s: %s", cli.operand[0],
 		    cli.operand[1], net_strerror());
+	if (connect(fd, (struct sockaddr *)&peer, peerlen) < 0)
+		die("connect:");	/* no packet sent: only the peer is set */
 	while ((len = getline(&line, &cap, stdin)) > 0) {
 		if ((size_t)len > MAX_DATAGRAM) {
 			complain("line of %zd bytes is too long for one datagram", len);
 			continue;
 		}
-		if (sendto(fd, line, (size_t)len, 0, (struct sockaddr *)&peer,
-			   peerlen) < 0)
-			die("sendto:");
+		if (send(fd, line, (size_t)len, 0) < 0)
+			die("send:");	/* ECONNREFUSED: no server there */
 		if (print_reply(fd) < 0) {
 			complain("no echo within %zu ms: datagram lost?", opt_wait);
 			lost++;
