@@ -7,8 +7,8 @@ with an error line). Its receive buffer and its segment size are small, so
 that little fills what the kernel holds for it.
 
 Prints "stuck" once the server has stopped moving: bytes are waiting for
-it to read and for it to send, and neither count changed over ten looks,
-half a second. The server is then blocked sending to this client. It then
+it to read and for it to send, and neither count changed over four looks,
+50 ms apart. The server is then blocked sending to this client. It then
 keeps the connection open until it is killed. Exits 1 if the server is
 not stuck within DEADLINE seconds.
 """
@@ -18,7 +18,7 @@ import threading
 import time
 
 PORT, DEADLINE, KIND = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
-LOOKS, POLL = 10, 0.05
+LOOKS, POLL = 4, 0.05
 
 s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
