@@ -516,6 +516,7 @@ chat_log_to_a_full_pipe_never_blocks() {
 	local fifo="$BATS_TEST_TMPDIR/log.fifo" fd
 	mkfifo "$fifo"
 	exec {fd}<>"$fifo"	# held open and never read; teardown closes it
+	# shellcheck disable=SC2034 # kit_teardown closes what CLIENT_IN holds
 	CLIENT_IN[log]=$fd
 	python3 -c '
 import fcntl, os, sys
