@@ -510,6 +510,39 @@ print("ok")'
 	kill -0 "$SERVER_PID"
 }
 
+# Its log is a pipe nobody reads (shrunk to 4 KiB: it fills after a few
+# dozen arrivals): the server must go on welcoming, relaying and stopping.
+chat_log_to_a_full_pipe_never_blocks() {
+	local fifo="$BATS_TEST_TMPDIR/log.fifo" fd
+	mkfifo "$fifo"
+	exec {fd}<>"$fifo"	# held open and never read; teardown closes it
+	# shellcheck disable=SC2034 # kit_teardown closes what CLIENT_IN holds
+	CLIENT_IN[log]=$fd
+	python3 -c '
+import fcntl, os, sys
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_NONBLOCK)
+fcntl.fcntl(fd, 1031, 4096)  # F_SETPIPE_SZ
+os.close(fd)' "$fifo"
+	# shellcheck disable=SC2016 # $0 and $1 are for the inner bash
+	spawn server /dev/null bash -c 'exec "$0" -p 0 2>"$1"' \
+		"$(impl_bin server)" "$fifo"
+	SERVER_PID=$SPAWNED
+	wait_for_line "$BATS_TEST_TMPDIR/server.out" '^listening on '
+	SERVER_PORT=$(sed -n 's/.*://p' "$BATS_TEST_TMPDIR/server.out")
+	run chat_py '
+for i in range(300):  # about 80 bytes of log each
+    Peer().close()
+a, b = Peer(), Peer()
+a.expect(joined(b))
+b.send(b"still talking\n")
+a.expect(said(b, b"still talking"))
+print("ok")'
+	assert_success
+	assert_output ok
+	status_of server_stop
+	assert_equal "$STATUS" 0
+}
+
 # --- The kit's client -------------------------------------------------------
 
 chat_client_prints_while_typing() {
