@@ -5,6 +5,7 @@
 #include "chat.h"
 #include "command.h"
 #include "text.h"
+#include "util.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,7 +20,7 @@
 
 /* Queues a formatted line for C alone. */
 static void tell(struct chat *ch, struct client *c, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+	KIT_PRINTF(3, 4);
 
 static void tell(struct chat *ch, struct client *c, const char *fmt, ...)
 {

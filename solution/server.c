@@ -132,24 +132,13 @@ static void *serve_client(void *arg)
 
 /* ---------------------------------------------------------------- signals */
 
-/* A pipe whose read end becomes readable (end of file) once we must stop. */
-static int stop_pipe[2] = { -1, -1 };
-
 /*
- * The signal thread. SIGINT and SIGTERM are blocked in every thread, so no
- * handler ever interrupts a thread at an awkward moment; this thread takes
- * them with sigwait() and wakes main() by closing the pipe's write end.
+ * Only the main thread takes SIGINT and SIGTERM: every other thread is
+ * started while they are blocked, and inherits that, so no handler ever
+ * interrupts its calls. The handler of common/util.c makes STOP_FD
+ * readable.
  */
-static void *wait_for_signal(void *arg)
-{
-	const sigset_t *set = arg;
-	int sig;
-
-	if (sigwait(set, &sig) == 0)
-		log_say("%s: stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
-	close(stop_pipe[1]);
-	return NULL;
-}
+static int stop_fd = -1;
 
 /*
  * Waits until LFD has a connection waiting or a stop signal came.
@@ -159,7 +148,7 @@ static int wait_for_client(int lfd)
 {
 	struct pollfd fds[2] = {
 		{ .fd = lfd, .events = POLLIN },
-		{ .fd = stop_pipe[0], .events = POLLIN },
+		{ .fd = stop_fd, .events = POLLIN },
 	};
 
 	for (;;) {
@@ -218,7 +207,9 @@ static void accept_client(int lfd)
 		close(fd);
 		return;
 	}
+	util_block_stop_signals(1);	/* for the reader: see stop_fd */
 	rc = room_spawn(fd, addr, serve_client);
+	util_block_stop_signals(0);
 	if (rc != 0)
 		log_say("%s: cannot start a thread: %s", addr, strerror(rc));
 }
@@ -295,35 +286,24 @@ static int open_listener(void)
 
 int main(int argc, char **argv)
 {
-	static sigset_t stop_signals;
-	pthread_t signal_thread;
 	int lfd, rc;
 
 	parse_options(argc, argv);
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (util_ignore_sigpipe() < 0)
-		die("sigaction:");
-	/* Blocked here, before any thread starts: every thread inherits it. */
-	sigemptyset(&stop_signals);
-	sigaddset(&stop_signals, SIGINT);
-	sigaddset(&stop_signals, SIGTERM);
-	if ((rc = pthread_sigmask(SIG_BLOCK, &stop_signals, NULL)) != 0)
-		die("pthread_sigmask: %s", strerror(rc));
-	if (pipe(stop_pipe) < 0)
-		die("pipe:");
-	if ((rc = log_start()) != 0 || (rc = room_open(&cfg)) != 0 ||
-	    (rc = pthread_create(&signal_thread, NULL, wait_for_signal,
-				 &stop_signals)) != 0)
+	if (util_ignore_sigpipe() < 0 || util_catch_stop_signals() < 0 ||
+	    (stop_fd = util_stop_fd()) < 0)
+		die("cannot catch signals:");
+	util_block_stop_signals(1);	/* inherited by the threads: see stop_fd */
+	if ((rc = log_start()) != 0 || (rc = room_open(&cfg)) != 0)
 		die("pthread_create: %s", strerror(rc));
+	util_block_stop_signals(0);
 	raise_fd_limit();
 	lfd = open_listener();
 	while (wait_for_client(lfd))
 		accept_client(lfd);
 	close(lfd);
-	pthread_kill(signal_thread, SIGTERM);	/* in case poll() failed */
-	pthread_join(signal_thread, NULL);
-	close(stop_pipe[0]);
-	log_say("shutting down");
+	log_say("%s", stop_requested ? "stop signal: shutting down"
+				     : "shutting down");
 	room_close();
 	log_stop();
 	return 0;
