@@ -74,9 +74,9 @@ struct room_config {
 int room_open(const struct room_config *cfg);
 
 /*
- * Tells every client the server is shutting down, lets their writers send
- * what is queued (FLUSH_SECONDS at most), waits for every client thread to
- * end, and frees everything.
+ * Tells every client the server is shutting down, lets what is queued
+ * drain (FLUSH_SECONDS at most, then cuts every connection still open),
+ * waits for every client thread to end, and frees everything.
  */
 void room_close(void);
 

@@ -3,8 +3,9 @@
  *
  * The course's design, made robust: one thread per client reads its lines
  * (serve_client), and everything it says goes through the room (room.c),
- * which queues it for each listener's own writer thread. main() only
- * accepts. See README.md for the protocol and the architecture.
+ * which queues it for each listener (out.c) and makes a talker wait for a
+ * listener that is behind. main() only accepts. See README.md for the
+ * protocol and the architecture.
  */
 #include "chat.h"
 #include "cli.h"
