@@ -63,15 +63,14 @@ static int accept_client(int lfd, struct client *c)
 	c->fd = accept(lfd, NULL, NULL);
 	if (c->fd < 0) {
 		if (errno != EINTR)
-			warn("accept:");	/* never a reason to stop */
+			complain("accept:");	/* never a reason to stop */
 		return -1;
 	}
 	if (line_init(&c->in, c->fd, MAX_LINE) < 0) {
-		warn("no memory for a new client");
+		complain("no memory for a new client");
 		close(c->fd);
 		return -1;
 	}
-	c->in.stop = &stop_requested;	/* a signal must not wait for it */
 	snprintf(c->nick, sizeof(c->nick), "guest%u", ++arrivals);
 	if (net_peer_name(c->fd, who, sizeof(who)) < 0)
 		snprintf(who, sizeof(who), "?");
@@ -79,11 +78,16 @@ static int accept_client(int lfd, struct client *c)
 	return 0;
 }
 
-/* Tells C that the line it sent was over MAX_LINE and was dropped. */
+/*
+ * Tells C that the line it sent was over MAX_LINE and was dropped. If that
+ * fails (C is gone, or a stop signal came while C kept the send waiting),
+ * C is shut down: the next read sees the end of its stream.
+ */
 static void refuse(struct client *c)
 {
-	net_send_line(c->fd, "*** error: line too long (max %d bytes)",
-		      MAX_LINE);
+	if (net_send_line(c->fd, "*** error: line too long (max %d bytes)",
+			  MAX_LINE) < 0)
+		shutdown(c->fd, SHUT_RDWR);
 }
 
 /*
@@ -102,13 +106,15 @@ static int answer(struct client *c, struct line_reader *keyboard)
 		if (rc == LINE_EOF || rc == LINE_ERROR)
 			return -1;
 		if (rc == LINE_TOO_LONG)
-			warn("line too long (max %d bytes): not sent",
+			complain("line too long (max %d bytes): not sent",
 			     MAX_LINE);
 	}
 	if (strcmp(line, "/quit") == 0)
 		return -1;
-	if (net_send_line(c->fd, "<server> %s", line) < 0)
-		note("%s: send:", c->nick);	/* the next read sees it gone */
+	if (net_send_line(c->fd, "<server> %s", line) < 0) {
+		note("%s: send:", c->nick);
+		shutdown(c->fd, SHUT_RDWR);	/* as in refuse() */
+	}
 	return 0;
 }
 
@@ -160,7 +166,7 @@ static int converse(struct client *c, struct line_reader *keyboard)
 	 * skipped. Print any other line as "<NICK> text" on stdout, then let
 	 * answer() take the operator's turn: when it says -1, return -1.
 	 * Pitfall: a stop signal also ends line_read() with LINE_ERROR (see
-	 * c->in.stop): if stop_requested, return -1, not 0, or it never stops.
+	 * util_retry()): if stop_requested, return -1, not 0, or it never stops.
 	 */
 	(void)c;
 	(void)keyboard;
@@ -197,7 +203,7 @@ int main(int argc, char **argv)
 	if (rc != CLI_RUN)
 		cli_exit(&cli, rc);
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (util_catch_stop_signals() < 0)
+	if (util_catch_stop_signals() < 0 || util_ignore_sigpipe() < 0)
 		die("sigaction:");
 	lfd = net_listen(opt_addr, opt_port, LISTEN_BACKLOG);
 	if (lfd < 0)
@@ -207,7 +213,6 @@ int main(int argc, char **argv)
 	printf("listening on %s\n", name);
 	if (line_init(&keyboard, STDIN_FILENO, MAX_LINE) < 0)
 		die("out of memory");
-	keyboard.stop = &stop_requested;
 	while (!stop_requested && serve(lfd, &keyboard) == 0)
 		;
 	line_free(&keyboard);
