@@ -440,6 +440,9 @@ static void handle_client_data(struct client *c)
 	 * broadcast() as "<NICK> text". Stop once c->gone is set.
 	 * Pitfall: one read may hold half a line, or several: never assume one
 	 * read is one line. And never block: no loop around line_fill().
+	 * Tests: tests/05-event-loop-chatroom.bats, "a line reaches everyone but
+	 * its sender", "half lines never block the others...", "/quit leaves
+	 * the room", "a line of 1024 bytes passes...".
 	 */
 	drop(c, "");	/* unread, it would wake poll() again and again */
 	(void)refuse;	/* keeps the compiler quiet until you call it */
@@ -472,6 +475,8 @@ static void handle_client_writable(struct client *c)
 	 * is sent, free the buffer (out NULL, the counts 0) and want_write(c,
 	 * 0). Pitfall: keep asking for POLLOUT with nothing to send, and
 	 * poll() says "writable" again and again: the loop spins.
+	 * Tests: tests/05-event-loop-chatroom.bats, "once a backlog is sent, the
+	 * server sleeps in poll() again", "30 clients talking at once...".
 	 */
 	(void)send_some;	/* keeps the compiler quiet until you call it */
 	drop(c, "");	/* ignored, it would wake poll() again and again */
