@@ -460,6 +460,7 @@ fake_kit() {
 	mkdir -p "$t/steps/01-x" "$t/tools"
 	printf 'all:\n\ttrue\ndemo:\n\ttools/simulate\n' >"$t/Makefile"
 	touch "$t/steps/01-x/server.c" "$t/tools/grade"
+	# shellcheck disable=SC2016 # backquotes: Markdown, not the shell
 	printf '%s\n' 'See [the solution](solution/README.md) and [x](steps/01-x/).' \
 		'Run `tools/simulate --step 04`, `make demo`, `make`.' \
 		'```sh' 'tests/run tests/01-x.bats' 'cd steps/01-x && ./server -p 0' \
