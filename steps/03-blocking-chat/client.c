@@ -123,6 +123,9 @@ static int converse(int fd, struct line_reader *keyboard,
 	 * server and prints what it still sends. When hear() returns 0 the
 	 * server ended the conversation: return 0. Either one returning -1
 	 * means the connection failed: return 1.
+	 * Tests: tests/03-blocking-chat.bats, "the client waits for the answer
+	 * before it sends its next line", "end of input on the client ends the
+	 * chat...", "the operator's /quit ends the chat...".
 	 */
 	(void)fd;
 	(void)keyboard;

@@ -167,6 +167,9 @@ static int converse(struct client *c, struct line_reader *keyboard)
 	 * answer() take the operator's turn: when it says -1, return -1.
 	 * Pitfall: a stop signal also ends line_read() with LINE_ERROR (see
 	 * util_retry()): if stop_requested, return -1, not 0, or it never stops.
+	 * Tests: tests/03-blocking-chat.bats, "lines go both ways, turn by
+	 * turn...", "the server waits for its operator...", "a client's /quit
+	 * ends the chat...", "SIGTERM and SIGINT end the server ... mid-chat".
 	 */
 	(void)c;
 	(void)keyboard;
