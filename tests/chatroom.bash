@@ -214,7 +214,7 @@ chat_welcome_joined_left_order() {
 
 chat_reaches_everyone_but_the_sender() {
 	server_start
-	client_start kit
+	kit_client_start kit
 	wait_for_line "$BATS_TEST_TMPDIR/kit.out" '^\*\*\* welcome guest1$'
 	chat_join a b
 	wait_for_line "$BATS_TEST_TMPDIR/kit.out" '^\*\*\* guest3 joined$'
@@ -243,7 +243,7 @@ chat_quit_leaves_the_room() {
 
 chat_abrupt_disconnect_leaves_and_room_goes_on() {
 	server_start
-	client_start kit
+	kit_client_start kit
 	wait_for_line "$BATS_TEST_TMPDIR/kit.out" '^\*\*\* welcome guest1$'
 	chat_join a
 	wait_for_line "$BATS_TEST_TMPDIR/kit.out" '^\*\*\* guest2 joined$'
@@ -513,7 +513,7 @@ print("ok")'
 # --- The kit's client -------------------------------------------------------
 
 chat_client_prints_while_typing() {
-	server_start
+	kit_server_start chat
 	client_start kit
 	wait_for_line "$BATS_TEST_TMPDIR/kit.out" '^\*\*\* welcome guest1$'
 	chat_join a
@@ -553,7 +553,7 @@ print("got:" + got.decode().replace("\n", "|"), flush=True)'
 }
 
 chat_client_exits_1_if_server_leaves_first() {
-	server_start
+	kit_server_start chat
 	client_start kit
 	wait_for_line "$BATS_TEST_TMPDIR/kit.out" '^\*\*\* welcome guest1$'
 	status_of server_stop
@@ -566,10 +566,10 @@ chat_client_exits_1_if_server_leaves_first() {
 }
 
 chat_client_refused() {
-	server_start
-	server_stop
+	SERVER_PORT=$(free_port)
 	run --separate-stderr timeout "$KIT_DEADLINE" "$(impl_bin client)" \
 		127.0.0.1 "$SERVER_PORT" </dev/null
+	explain_run "the client under test ($STEP/client)"
 	assert_failure
 	[ "$status" -ne 124 ]
 	assert_equal "${#stderr_lines[@]}" 1
@@ -580,7 +580,7 @@ chat_client_refused() {
 
 chat_stop_signals_exit_0() {
 	server_start
-	client_start kit
+	kit_client_start kit
 	wait_for_line "$BATS_TEST_TMPDIR/kit.out" '^\*\*\* welcome guest1$'
 	chat_join a b
 	status_of server_stop
