@@ -4,11 +4,12 @@ A test of a client runs it against one of these rather than against the
 step's server, which the student may not have finished: a failure is then
 the client's. KIND:
 
-  echo   step 01: TCP, one client at a time, every byte sent back
-  chat   step 04's protocol: "*** welcome guestN" first, "*** guestN
-         joined" / "*** guestN left" to the others, "<guestN> text" to all
-         but the sender, "/quit" leaves, CR before LF dropped, empty lines
-         ignored, over 1024 bytes refused with an error line
+  echo       step 01: TCP, one client at a time, every byte sent back
+  udp-echo   step 02: every datagram sent back to where it came from
+  chat       step 04's protocol: "*** welcome guestN" first, "*** guestN
+             joined" / "*** guestN left" to the others, "<guestN> text" to all
+             but the sender, "/quit" leaves, CR before LF dropped, empty lines
+             ignored, over 1024 bytes refused with an error line
 
 It listens on 127.0.0.1, port 0, prints "listening on 127.0.0.1:PORT" on
 stdout, logs on stderr, and ends with status 0 on SIGTERM or SIGINT,
@@ -34,6 +35,14 @@ def echo(listener):
             while data := c.recv(65536):
                 c.sendall(data)
         log(f"{peer[0]}:{peer[1]} left")
+
+def udp_echo():
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    print(f"listening on 127.0.0.1:{s.getsockname()[1]}", flush=True)
+    while True:
+        data, peer = s.recvfrom(65535)
+        s.sendto(data, peer)
 
 class Room:
     def __init__(self):
@@ -108,6 +117,8 @@ def main():
     kind = sys.argv[1]
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    if kind == "udp-echo":
+        udp_echo()
     listener = socket.create_server(("127.0.0.1", 0))
     print(f"listening on 127.0.0.1:{listener.getsockname()[1]}", flush=True)
     {"echo": echo, "chat": chat}[kind](listener)
