@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# shellcheck disable=SC2034,SC2154 # STEP is read by helpers.bash; bats' run sets stderr
+# shellcheck disable=SC2034,SC2153,SC2154 # STEP is read by helpers.bash, STATUS set by its status_of; bats' run sets stderr
 # Step 03: the blocking chat, one client at a time, turn by turn. The
 # server's operator is played by a FIFO on the server's stdin.
 
