@@ -38,6 +38,17 @@ teardown() { kit_teardown; }
 	[ "$SERVER_PORT" -gt 0 ]
 }
 
+@test "-p PORT listens on that very port" {
+	local port
+	port=$(free_port)
+	server_start -a 127.0.0.1 -p "$port"
+	run cat "$BATS_TEST_TMPDIR/server.out"
+	assert_output "listening on 127.0.0.1:$port"
+	raw_open a
+	raw_say a "on the port I chose"
+	raw_expect a '^on the port I chose$'
+}
+
 @test "the kit client prints each echo and exits 0 at end of input" {
 	kit_server_start echo
 	run --separate-stderr timeout "$KIT_DEADLINE" "$(impl_bin client)" \

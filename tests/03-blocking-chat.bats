@@ -94,6 +94,27 @@ print("got:" + got.decode().replace("\n", "|"), flush=True)'
 	assert_line --index 1 "got:one|"
 }
 
+@test "the client prints what comes after its end of input, until the server closes" {
+	# A server that answers, then waits for the client's end of input
+	# (its half-close), says one more line, and only then closes.
+	fake_server fake '
+c, _ = l.accept()
+c.settimeout(30)
+got = b""
+while b"\n" not in got and (chunk := c.recv(100)):
+    got += chunk
+c.sendall(b"<server> first answer\n")
+while chunk := c.recv(100):
+    got += chunk
+c.sendall(b"<server> after your end of input\n")
+c.close()'
+	run --separate-stderr timeout "$KIT_DEADLINE" "$(impl_bin client)" \
+		127.0.0.1 "$FAKE_PORT" < <(printf 'one\n')
+	explain_run "the client under test ($STEP/client)"
+	assert_success
+	assert_output $'<server> first answer\n<server> after your end of input'
+}
+
 @test "a client's /quit ends the chat on both sides; the next client is served" {
 	server_start_fifo
 	kit_client_start alice

@@ -21,6 +21,10 @@ teardown() { kit_teardown; }
 	chat_ready_line
 }
 
+@test "-p PORT listens on that very port" {
+	chat_fixed_port
+}
+
 @test "welcome, joined and left come in order; numbers are not reused" {
 	chat_welcome_joined_left_order
 }

@@ -195,6 +195,18 @@ chat_ready_line() {
 	assert_output "listening on 127.0.0.1:$SERVER_PORT"
 }
 
+# A fixed port, as a student would give it: a server that forgets htons()
+# listens on another port (with -p 0, the kernel's choice hides it).
+chat_fixed_port() {
+	local port
+	port=$(free_port)
+	server_start -a 127.0.0.1 -p "$port"
+	run cat "$BATS_TEST_TMPDIR/server.out"
+	assert_output "listening on 127.0.0.1:$port"
+	raw_open a
+	raw_expect a '^\*\*\* welcome guest1$'
+}
+
 # --- The room ---------------------------------------------------------------
 
 chat_welcome_joined_left_order() {
@@ -425,12 +437,13 @@ print("ok")'
 
 chat_200_clients_leave_no_leak() {
 	server_start
-	local fds threads
+	local fds threads vm
 	# A witness stays in the room. Counting with it there also counts the
 	# threads a sanitizer starts along with the first client's.
 	chat_join witness
 	fds=$(fd_count "$SERVER_PID")
 	threads=$(thread_count "$SERVER_PID")
+	vm=$(vm_kb "$SERVER_PID")
 	run chat_py '
 for round in range(20):
     peers = [Peer() for _ in range(10)]
@@ -453,6 +466,14 @@ print("ok")'
 		holds "$SERVER_PID" "$fds" "$threads"; then
 		echo "it holds $(fd_count "$SERVER_PID") descriptors," \
 			"$(thread_count "$SERVER_PID") threads" >&2
+		return 1
+	fi
+	# A thread neither joined nor detached keeps its stack (8 MiB of
+	# address space) after it ends: the thread count cannot see it.
+	if [ "$(vm_kb "$SERVER_PID")" -gt $((vm + 256 * 1024)) ]; then
+		echo "the server's address space grew from $((vm / 1024)) MiB to" \
+			"$(($(vm_kb "$SERVER_PID") / 1024)) MiB over 201 departed clients:" \
+			"threads that end are neither joined nor detached (pthread_detach)" >&2
 		return 1
 	fi
 }

@@ -206,8 +206,8 @@ status_of() {
 explain_run() {
 	if [ "$status" -eq 124 ]; then
 		echo "$1 timed out: it did not finish within ${KIT_DEADLINE}s and was stopped" >&2
-	elif [ "$status" -gt 128 ]; then
-		echo "$1 was $(status_words "$status")" >&2
+	else
+		echo "$1 exited with $(status_words "$status")" >&2
 	fi
 	if [ -n "${stderr:-}" ]; then
 		echo "--- its stderr, last lines:" >&2
@@ -452,8 +452,10 @@ raw_close() {
 fd_count() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
 thread_count() { find "/proc/$1/task" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
 
-# rss_kb PID: the resident memory of a process, in KiB.
+# rss_kb PID / vm_kb PID: the resident memory / the address space of a
+# process, in KiB.
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+vm_kb() { awk '/^VmSize:/ { print $2 }' "/proc/$1/status"; }
 
 # Fails if a sanitizer reported anything in a spawned process's stderr.
 check_sanitizers() {
