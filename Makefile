@@ -2,6 +2,7 @@
 #
 #   make                  build every step (and the solution, and the tools)
 #   make test             build, then run every bats suite
+#   make test STEP=03     build, then run one step's suite
 #   make demo             build, then run the live simulation
 #   make SAN=address,undefined test   the same with ASan+UBSan
 #   make SAN=thread test  the same with ThreadSanitizer
@@ -17,8 +18,9 @@
 PROGRAM_DIRS := $(patsubst %/Makefile,%,$(sort $(wildcard steps/*/Makefile)) \
 	$(wildcard solution/Makefile) $(wildcard tools/*/Makefile))
 
-# Which suites `make test` runs (all of them by default).
-TESTS ?=
+# Which suites `make test` runs: all of them by default, one step's with
+# STEP=NN (make test STEP=03), or any list with TESTS=.
+TESTS ?= $(if $(STEP),$(wildcard tests/$(STEP)-*.bats))
 
 .PHONY: all test valgrind bench demo slides clean $(PROGRAM_DIRS)
 
@@ -28,7 +30,9 @@ $(PROGRAM_DIRS):
 	$(MAKE) -C $@
 
 test: all
-	SAN='$(SAN)' tests/run $(TESTS)
+	@SAN='$(SAN)' tests/run $(TESTS) || { \
+		echo 'make test: to run one step'"'"'s tests: make test STEP=NN (01 to 05)' >&2; \
+		exit 1; }
 
 # The heavy tests (floods, hundreds of clients) are left out: under valgrind
 # they take minutes and add nothing the others do not check. A small list of

@@ -70,6 +70,7 @@ static int take(struct line_reader *lr, size_t len, size_t skip,
 
 int line_next(struct line_reader *lr, char **line, size_t *len)
 {
+#ifndef STARTER
 	for (;;) {
 		char *p = lr->buf + lr->start;
 		size_t n = lr->end - lr->start;
@@ -102,6 +103,33 @@ int line_next(struct line_reader *lr, char **line, size_t *len)
 			return LINE_EOF;
 		return take(lr, n, n, line, len);
 	}
+#else /* STARTER */
+	/*
+	 * TODO (step 03: framing lines out of a byte stream). The bytes not
+	 * handed out yet are lr->buf[lr->start..lr->end): any number of lines,
+	 * maybe the start of one more. Find the first LF with memchr(), looking
+	 * at most lr->max + 1 bytes ahead (the limit and its LF):
+	 * - found: return take(lr, LEN, LEN + 1, line, len), LEN being the
+	 *   bytes before the LF (take() drops a CR, puts the NUL, moves start);
+	 * - none in the first lr->max + 1 bytes: the line is over the limit.
+	 *   Drop those bytes (lr->start += lr->max + 1), set lr->skipping and
+	 *   return LINE_TOO_LONG; while skipping, throw bytes away up to and
+	 *   including the next LF (all of them if none: start = end = 0);
+	 * - none yet, under the limit: LINE_AGAIN, unless lr->eof: then a
+	 *   last line without LF is handed out whole, and an empty buffer is
+	 *   LINE_EOF.
+	 * Pitfall: one read() may bring half a line or several lines; a line
+	 * is only complete at its LF. And never keep more than the limit.
+	 * Tests: tests/03-blocking-chat.bats, "lines split across reads and
+	 * packed in one read", "a client the kit did not write: CRLF, empty
+	 * lines, line limit, /quit", and every test that exchanges a line;
+	 * steps 04 and 05 use your line reader too.
+	 */
+	(void)take;	/* keeps the compiler quiet until you call it */
+	(void)line;
+	(void)len;
+	return lr->eof ? LINE_EOF : LINE_AGAIN;	/* never finds a line */
+#endif /* STARTER */
 }
 
 int line_read(struct line_reader *lr, char **line, size_t *len)

@@ -122,6 +122,11 @@ signal.pause()'
 
 @test "SIGTERM ends the server with status 0" {
 	server_start
+	# A server at work, waiting in recvfrom(), not one that ended at once.
+	run udp '
+s.sendto(b"ping", ("127.0.0.1", PORT))
+print(s.recv(100))'
+	assert_output "b'ping'"
 	status_of server_stop
 	assert_equal "$STATUS" 0
 }

@@ -8,7 +8,9 @@ load helpers
 
 teardown() { kit_teardown; }
 
-@test "server -h prints the usage on stdout and exits 0; a bad option exits 2" {
+# The command-line tests check code the starter gives (common/cli.c,
+# common/net.c): the usage, the ready line, a refused connection.
+@test "server -h prints the usage on stdout and exits 0; a bad option exits 2; the ready line names the port" {
 	run "$(impl_bin server)" -h
 	assert_success
 	assert_line --partial "usage:"
@@ -17,9 +19,13 @@ teardown() { kit_teardown; }
 	assert_equal "$status" 2
 	assert_equal "$output" ""
 	[[ $stderr == *usage:* ]]
+	# The ready line names the address and the port the kernel chose.
+	server_start -a 127.0.0.1
+	run cat "$BATS_TEST_TMPDIR/server.out"
+	assert_output "listening on 127.0.0.1:$SERVER_PORT"
 }
 
-@test "client -h exits 0; a bad option, a missing PORT or a bad port exits 2" {
+@test "client -h exits 0; a bad option, a missing PORT or a bad port exits 2; a refused connection says so in one line" {
 	run "$(impl_bin client)" -h
 	assert_success
 	assert_output --partial "HOST PORT"
@@ -29,12 +35,14 @@ teardown() { kit_teardown; }
 	assert_equal "$status" 2
 	run "$(impl_bin client)" 127.0.0.1 99999
 	assert_equal "$status" 2
-}
-
-@test "the ready line names the address and the port the kernel chose" {
-	server_start -a 127.0.0.1
-	run cat "$BATS_TEST_TMPDIR/server.out"
-	assert_output "listening on 127.0.0.1:$SERVER_PORT"
+	# A refused connection exits non-zero with one line on stderr.
+	run --separate-stderr timeout "$KIT_DEADLINE" "$(impl_bin client)" \
+		127.0.0.1 "$(free_port)" </dev/null
+	explain_run "the client under test ($STEP/client)"
+	assert_failure
+	[ "$status" -ne 124 ]
+	assert_equal "${#stderr_lines[@]}" 1
+	[[ $stderr == *refused* ]]
 }
 
 @test "lines go both ways, turn by turn, each side showing who said it" {
@@ -222,6 +230,41 @@ c.close()'
 	raw_expect bob '^<server> your turn, bob$'
 }
 
+# server_read_all: succeeds once the server's end of every connection to
+# SERVER_PORT has nothing left unread in its receive queue.
+server_read_all() {
+	local port
+	port=$(printf '%04X' "$SERVER_PORT")
+	awk -v port=":$port" '
+		$2 ~ port "$" && $4 == "01" { n++; split($5, q, ":"); if (q[2] !~ /^0+$/) busy = 1 }
+		END { exit !(n > 0 && !busy) }' /proc/net/tcp /proc/net/tcp6
+}
+
+# The line reader (common/line.c, step 03's TODO): a line is complete at
+# its LF, whatever the reads that brought it.
+@test "lines split across reads and packed in one read" {
+	server_start_fifo
+	raw_open nc
+	printf 'hel' >&"${RAW_FD[nc]}"
+	wait_until "the server to read 'hel' (no LF yet)" server_read_all
+	printf 'lo\n' >&"${RAW_FD[nc]}"
+	wait_for_line "$BATS_TEST_TMPDIR/server.out" '^<guest1> '
+	run tail -n 1 "$BATS_TEST_TMPDIR/server.out"
+	assert_output "<guest1> hello"	# not "hel", then "lo"
+	server_say "ok"
+	raw_expect nc '^<server> ok$'
+	printf 'one\ntwo\n' >&"${RAW_FD[nc]}"	# one write, two lines
+	wait_for_line "$BATS_TEST_TMPDIR/server.out" '^<guest1> one$'
+	server_say "next"
+	raw_expect nc '^<server> next$'
+	wait_for_line "$BATS_TEST_TMPDIR/server.out" '^<guest1> two$'
+	run cat "$BATS_TEST_TMPDIR/server.out"
+	assert_equal "${#lines[@]}" 4
+	assert_line --index 1 "<guest1> hello"
+	assert_line --index 2 "<guest1> one"
+	assert_line --index 3 "<guest1> two"
+}
+
 @test "a client the kit did not write: CRLF, empty lines, line limit, /quit" {
 	local l1024 l1025
 	printf -v l1024 '%*s' 1024 ''
@@ -264,14 +307,4 @@ c.close()'
 	kill -INT "$SERVER_PID"
 	status_of wait_exit "$SERVER_PID"
 	assert_equal "$STATUS" 0
-}
-
-@test "a refused connection exits non-zero with one line on stderr" {
-	run --separate-stderr timeout "$KIT_DEADLINE" "$(impl_bin client)" \
-		127.0.0.1 "$(free_port)" </dev/null
-	explain_run "the client under test ($STEP/client)"
-	assert_failure
-	[ "$status" -ne 124 ]
-	assert_equal "${#stderr_lines[@]}" 1
-	[[ $stderr == *refused* ]]
 }

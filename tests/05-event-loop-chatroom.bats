@@ -10,20 +10,16 @@ load chatroom
 
 teardown() { kit_teardown; }
 
-@test "server -h prints the usage; a bad option exits 2" {
+# The command-line tests check code the starter gives (common/cli.c,
+# common/net.c): the usage, the ready line, a refused connection.
+@test "server -h prints the usage; a bad option exits 2; the ready line names the port" {
 	chat_server_usage
-}
-
-@test "client -h exits 0; bad usage exits 2" {
-	chat_client_usage
-}
-
-@test "the ready line names the address and the port" {
 	chat_ready_line
 }
 
-@test "-p PORT listens on that very port" {
-	chat_fixed_port
+@test "client -h exits 0; bad usage exits 2; a refused connection says so in one line" {
+	chat_client_usage
+	chat_client_refused
 }
 
 @test "welcome, joined and left come in order; numbers are not reused" {
@@ -92,10 +88,6 @@ teardown() { kit_teardown; }
 
 @test "the kit client exits 1 if the server leaves first" {
 	chat_client_exits_1_if_server_leaves_first
-}
-
-@test "the kit client exits non-zero with one line when refused" {
-	chat_client_refused
 }
 
 @test "SIGTERM and SIGINT end the server with status 0" {

@@ -195,18 +195,6 @@ chat_ready_line() {
 	assert_output "listening on 127.0.0.1:$SERVER_PORT"
 }
 
-# A fixed port, as a student would give it: a server that forgets htons()
-# listens on another port (with -p 0, the kernel's choice hides it).
-chat_fixed_port() {
-	local port
-	port=$(free_port)
-	server_start -a 127.0.0.1 -p "$port"
-	run cat "$BATS_TEST_TMPDIR/server.out"
-	assert_output "listening on 127.0.0.1:$port"
-	raw_open a
-	raw_expect a '^\*\*\* welcome guest1$'
-}
-
 # --- The room ---------------------------------------------------------------
 
 chat_welcome_joined_left_order() {
