@@ -111,11 +111,11 @@ needs_root() {
 	grade --step 01 "$KIT_ROOT"
 	assert_success
 	assert_line "01-tcp-echo: build ok"
-	assert_equal "${lines[-1]}" "score: 11/11"
+	assert_equal "${lines[-1]}" "score: 12/12"
 	check_reports
 	run cat "$OUT/scores.tsv"
-	assert_output "$(printf '01-tcp-echo\t11\t11')"
-	[ "$(grep -c '^ok ' "$OUT/01-tcp-echo.plain.tap")" -eq 11 ]
+	assert_output "$(printf '01-tcp-echo\t12\t12')"
+	[ "$(grep -c '^ok ' "$OUT/01-tcp-echo.plain.tap")" -eq 12 ]
 	[ -s "$OUT/01-tcp-echo.build.log" ]
 	[ ! -e "$OUT/01-tcp-echo.faults.tap" ]
 	run result "01: server -h prints the usage on stdout and exits 0"
@@ -192,7 +192,7 @@ needs_root() {
 	assert_success
 	assert_line "01-tcp-echo: build ok"
 	assert_line --regexp '^02-udp-echo: build FAILED: does not build: .*error'
-	assert_equal "${lines[-1]}" "score: 11/19"
+	assert_equal "${lines[-1]}" "score: 12/20"
 	check_reports
 	run result "02: build"
 	assert_output "failed 0/0"
@@ -362,11 +362,11 @@ EOF
 		"$KIT_ROOT/tools/grade-all" -j 2 --step 01,02 --no-faults --seed 77 \
 		--reports "$BATS_TEST_TMPDIR/reports" -o "$BATS_TEST_TMPDIR/grades.csv" "$class"
 	assert_success
-	assert_line --partial "alice: score: 19/19"
-	assert_line --partial "bob, jr: score: 11/19"
+	assert_line --partial "alice: score: 20/20"
+	assert_line --partial "bob, jr: score: 12/20"
 	run cat "$BATS_TEST_TMPDIR/grades.csv"
 	assert_output "$(printf '%s\n' 'name,01-tcp-echo,02-udp-echo,total,max,seed' \
-		'alice,11,8,19,19,77' '"bob, jr",11,0,11,19,77')"
+		'alice,12,8,20,20,77' '"bob, jr",12,0,12,20,77')"
 	[ -s "$BATS_TEST_TMPDIR/reports/alice/results.json" ]
 	[ -s "$BATS_TEST_TMPDIR/reports/bob, jr/grade.log" ]
 }
@@ -397,7 +397,7 @@ EOF
 import json, sys
 r = json.load(open(sys.argv[1]))
 print(r["score"], r["max_score"], len(r["tests"]))' "$root/results/results.json"
-	assert_output "11 11 12"
+	assert_output "12 12 13"
 }
 
 # --------------------------------------------------------------- reports

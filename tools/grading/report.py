@@ -76,6 +76,11 @@ def detail_text(row):
     return "\n\n".join(parts) if len(parts) > 1 else "".join(parts)
 
 
+def number(x):
+    """X as JSON shows a score: 3, not 3.0; 1.5 stays 1.5."""
+    return int(x) if x == int(x) else x
+
+
 def lost(row):
     return row["status"] in ("failed", "timeout")
 
@@ -124,11 +129,11 @@ def as_json(results, notes, seed, seconds):
         name = "build" if r["run"] == "build" else r["name"]
         tests.append({
             "name": f"{label(r['unit'], r['run'], seed)}: {name}",
-            "score": r["earned"], "max_score": r["max"],
+            "score": number(r["earned"]), "max_score": number(r["max"]),
             "status": "failed" if lost(r) else "passed",
             "output": detail_text(r),
         })
-    doc = {"score": e, "max_score": m, "execution_time": float(seconds),
+    doc = {"score": number(e), "max_score": number(m), "execution_time": number(float(seconds)),
            "output": notes, "tests": tests}
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
