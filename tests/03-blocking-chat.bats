@@ -269,7 +269,9 @@ server_read_all() {
 	local l1024 l1025
 	printf -v l1024 '%*s' 1024 ''
 	l1024=${l1024// /x}
-	l1025=${l1024}y
+	# Over the limit, and longer than one byte over: a reader that does
+	# not skip up to the LF would hand out the rest as a line of its own.
+	l1025=${l1024}y-and-the-rest-of-a-long-line
 	server_start_fifo
 	raw_open nc
 	raw_say nc $'hi there\r' "" "$l1024"
