@@ -8,6 +8,7 @@
 #   make SAN=thread test  the same with ThreadSanitizer
 #   make valgrind         the solution's and step 05's suites under valgrind
 #   make bench            compare the chat servers' speed (BENCHMARKS.md)
+#   make mutants          grade the kit's set of student bugs: the kill rate
 #   make handout          the students' copy, with the starter code:
 #                         dist/handout/ and dist/handout.tar.gz (tools/handout)
 #   make clean            remove every build output
@@ -68,7 +69,7 @@ clean:
 # Grading (tools/grading/README.md):
 #   make grade SUBMISSION=DIR [STEP=NN]   grade one student's kit-shaped tree
 #   make gradescope [STEP=NN]             dist/gradescope.zip, the autograder
-.PHONY: grade gradescope
+.PHONY: grade gradescope mutants
 
 grade:
 	@if [ -z '$(SUBMISSION)' ]; then \
@@ -77,3 +78,10 @@ grade:
 
 gradescope:
 	tools/grading/gradescope/build dist/gradescope.zip $(STEP)
+
+# Does the grader catch real bugs? Grades the kit's set of student bugs
+# (tools/grading/mutants/) and prints the kill rate. MUTANTS_ARGS=--sample
+# grades one or two a step (what CI runs).
+MUTANTS_ARGS ?=
+mutants: all
+	tools/grading/mutants/run $(MUTANTS_ARGS)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# shellcheck disable=SC2034,SC2154 # STEP is read by helpers.bash; bats' run sets stderr
+# shellcheck disable=SC2034,SC2153,SC2154 # STEP is read by helpers.bash, STATUS set by its status_of; bats' run sets stderr
 # Step 01: the iterative TCP echo server and its client.
 
 STEP=steps/01-tcp-echo
@@ -38,20 +38,37 @@ teardown() { kit_teardown; }
 	[ "$SERVER_PORT" -gt 0 ]
 }
 
+@test "-p PORT listens on that very port" {
+	local port
+	port=$(free_port)
+	server_start -a 127.0.0.1 -p "$port"
+	run cat "$BATS_TEST_TMPDIR/server.out"
+	assert_output "listening on 127.0.0.1:$port"
+	raw_open a
+	raw_say a "on the port I chose"
+	raw_expect a '^on the port I chose$'
+}
+
 @test "the kit client prints each echo and exits 0 at end of input" {
-	server_start
-	run timeout "$KIT_DEADLINE" "$(impl_bin client)" 127.0.0.1 "$SERVER_PORT" \
-		< <(printf 'hello\nsocket world\n')
+	kit_server_start echo
+	run --separate-stderr timeout "$KIT_DEADLINE" "$(impl_bin client)" \
+		127.0.0.1 "$SERVER_PORT" < <(printf 'hello\nsocket world\n')
+	explain_run "the client under test ($STEP/client)"
 	assert_success
 	assert_output $'hello\nsocket world'
 }
 
 @test "the kit client echoes 64 KiB of binary data with NUL bytes intact" {
-	server_start
+	kit_server_start echo
 	head -c 65536 /dev/urandom >"$BATS_TEST_TMPDIR/blob"
-	timeout "$KIT_DEADLINE" "$(impl_bin client)" 127.0.0.1 "$SERVER_PORT" \
-		<"$BATS_TEST_TMPDIR/blob" >"$BATS_TEST_TMPDIR/back"
-	cmp "$BATS_TEST_TMPDIR/blob" "$BATS_TEST_TMPDIR/back"
+	status_of timeout "$KIT_DEADLINE" "$(impl_bin client)" 127.0.0.1 "$SERVER_PORT" \
+		<"$BATS_TEST_TMPDIR/blob" >"$BATS_TEST_TMPDIR/back" 2>"$BATS_TEST_TMPDIR/client.err"
+	[ "$STATUS" -ne 124 ] || echo "the client under test timed out after ${KIT_DEADLINE}s" >&2
+	if ! cmp "$BATS_TEST_TMPDIR/blob" "$BATS_TEST_TMPDIR/back" >&2; then
+		echo "the client under test ($STEP/client) sent 65536 random bytes to the kit's echo server and printed $(wc -c <"$BATS_TEST_TMPDIR/back") bytes that differ" >&2
+		tail_of "$BATS_TEST_TMPDIR/client.err" "its stderr"
+		return 1
+	fi
 }
 
 @test "a python client gets 64 KiB of binary data back byte for byte" {
@@ -108,10 +125,9 @@ PY
 }
 
 @test "a refused connection exits non-zero with one line on stderr" {
-	server_start
-	server_stop
 	run --separate-stderr timeout "$KIT_DEADLINE" "$(impl_bin client)" \
-		127.0.0.1 "$SERVER_PORT" </dev/null
+		127.0.0.1 "$(free_port)" </dev/null
+	explain_run "the client under test ($STEP/client)"
 	assert_failure
 	[ "$status" -ne 124 ]
 	assert_equal "${#stderr_lines[@]}" 1

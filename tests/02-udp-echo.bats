@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# shellcheck disable=SC2034,SC2154 # STEP is read by helpers.bash; bats' run sets stderr
+# shellcheck disable=SC2034,SC2153,SC2154 # STEP is read by helpers.bash, STATUS set by its status_of; bats' run sets stderr
 # Step 02: the UDP echo server and its client.
 
 STEP=steps/02-udp-echo
@@ -8,14 +8,41 @@ load helpers
 teardown() { kit_teardown; }
 
 # udp PYTHON-CODE: runs python3 with the server's port in PORT and a UDP
-# socket `s` whose every receive gives up after the deadline.
+# socket `s` whose every receive gives up after the deadline, or at once if
+# the server under test has ended (then says so, with its stderr).
 udp() {
-	timeout "$KIT_DEADLINE" python3 -c "
-import socket, sys
-PORT = int(sys.argv[1])
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.settimeout($KIT_DEADLINE)
-$1" "$SERVER_PORT"
+	local rc=0
+	timeout "$((KIT_DEADLINE + 5))" python3 -c "
+import os, select, socket, sys, time
+PORT, PID, DEADLINE = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
+
+def server_gone():
+    try:
+        with open(f'/proc/{PID}/stat') as f:
+            return f.read().rsplit(')', 1)[1].split()[0] == 'Z'
+    except OSError:
+        return True
+
+class Watched(socket.socket):
+    # A UDP socket whose receives stop waiting once the server is gone.
+    def recvfrom(self, n):
+        end = time.monotonic() + DEADLINE
+        while not select.select([self], [], [], 0.05)[0]:
+            if server_gone():
+                print('no datagram came back, and the server has ended', file=sys.stderr)
+                sys.exit(3)
+            if time.monotonic() > end:
+                print(f'timed out after {DEADLINE:g}s: no datagram came back', file=sys.stderr)
+                sys.exit(4)
+        return super().recvfrom(n)
+
+    def recv(self, n):
+        return self.recvfrom(n)[0]
+
+s = Watched(socket.AF_INET, socket.SOCK_DGRAM)
+$1" "$SERVER_PORT" "$SERVER_PID" "$KIT_DEADLINE" || rc=$?
+	[ "$rc" -eq 0 ] || prog_report server
+	return "$rc"
 }
 
 @test "server -h exits 0; a bad option exits 2" {
@@ -45,9 +72,10 @@ $1" "$SERVER_PORT"
 }
 
 @test "the kit client prints each echo and exits 0 at end of input" {
-	server_start
-	run timeout "$KIT_DEADLINE" "$(impl_bin client)" 127.0.0.1 "$SERVER_PORT" \
-		< <(printf 'first datagram\nsecond\n')
+	kit_server_start udp-echo
+	run --separate-stderr timeout "$KIT_DEADLINE" "$(impl_bin client)" \
+		127.0.0.1 "$SERVER_PORT" < <(printf 'first datagram\nsecond\n')
+	explain_run "the client under test ($STEP/client)"
 	assert_success
 	assert_output $'first datagram\nsecond'
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# shellcheck disable=SC2034,SC2154 # STEP is read by helpers.bash; bats' run sets stderr
+# shellcheck disable=SC2034,SC2153,SC2154 # STEP is read by helpers.bash, STATUS set by its status_of; bats' run sets stderr
 # Step 03: the blocking chat, one client at a time, turn by turn. The
 # server's operator is played by a FIFO on the server's stdin.
 
@@ -36,10 +36,9 @@ teardown() { kit_teardown; }
 	run "$(impl_bin client)" 127.0.0.1 99999
 	assert_equal "$status" 2
 	# A refused connection exits non-zero with one line on stderr.
-	server_start
-	server_stop
 	run --separate-stderr timeout "$KIT_DEADLINE" "$(impl_bin client)" \
-		127.0.0.1 "$SERVER_PORT" </dev/null
+		127.0.0.1 "$(free_port)" </dev/null
+	explain_run "the client under test ($STEP/client)"
 	assert_failure
 	[ "$status" -ne 124 ]
 	assert_equal "${#stderr_lines[@]}" 1
@@ -48,7 +47,7 @@ teardown() { kit_teardown; }
 
 @test "lines go both ways, turn by turn, each side showing who said it" {
 	server_start_fifo
-	client_start alice
+	kit_client_start alice
 	client_say alice "hello server"
 	wait_for_line "$BATS_TEST_TMPDIR/server.out" '^<guest1> hello server$'
 	server_say "hello guest1"
@@ -103,16 +102,38 @@ print("got:" + got.decode().replace("\n", "|"), flush=True)'
 	assert_line --index 1 "got:one|"
 }
 
+@test "the client prints what comes after its end of input, until the server closes" {
+	# A server that answers, then waits for the client's end of input
+	# (its half-close), says one more line, and only then closes.
+	fake_server fake '
+c, _ = l.accept()
+c.settimeout(30)
+got = b""
+while b"\n" not in got and (chunk := c.recv(100)):
+    got += chunk
+c.sendall(b"<server> first answer\n")
+while chunk := c.recv(100):
+    got += chunk
+c.sendall(b"<server> after your end of input\n")
+c.close()'
+	run --separate-stderr timeout "$KIT_DEADLINE" "$(impl_bin client)" \
+		127.0.0.1 "$FAKE_PORT" < <(printf 'one\n')
+	explain_run "the client under test ($STEP/client)"
+	assert_success
+	assert_output $'<server> first answer\n<server> after your end of input'
+}
+
 @test "a client's /quit ends the chat on both sides; the next client is served" {
 	server_start_fifo
-	client_start alice
+	kit_client_start alice
 	client_say alice "bye now"
 	wait_for_line "$BATS_TEST_TMPDIR/server.out" '^<guest1> bye now$'
 	server_say "see you"
 	wait_for_line "$BATS_TEST_TMPDIR/alice.out" '^<server> see you$'
 	client_say alice "/quit"
+	# The server closes: the kit's client, its input still open, says so.
 	status_of wait_exit "$(client_pid alice)"
-	assert_equal "$STATUS" 0
+	assert_equal "$STATUS" 1
 	wait_for_line "$BATS_TEST_TMPDIR/server.err" 'guest1 left'
 	run grep -c quit "$BATS_TEST_TMPDIR/server.out"
 	assert_output 0
@@ -125,7 +146,7 @@ print("got:" + got.decode().replace("\n", "|"), flush=True)'
 
 @test "end of input on the client ends the chat; the server goes on" {
 	server_start_fifo
-	client_start alice
+	kit_client_start alice
 	client_say alice "hi"
 	wait_for_line "$BATS_TEST_TMPDIR/server.out" '^<guest1> hi$'
 	server_say "hello"
@@ -141,7 +162,7 @@ print("got:" + got.decode().replace("\n", "|"), flush=True)'
 
 @test "a client killed with -9 is noticed at once; the next one is served" {
 	server_start_fifo
-	client_start alice
+	kit_client_start alice
 	client_say alice "hi"
 	wait_for_line "$BATS_TEST_TMPDIR/server.out" '^<guest1> hi$'
 	server_say "your turn"
@@ -156,39 +177,39 @@ print("got:" + got.decode().replace("\n", "|"), flush=True)'
 	raw_expect bob '^<server> yes$'
 }
 
-@test "the operator's /quit ends the chat: the client says so and exits 0" {
+@test "the operator's /quit ends the chat: the server closes and exits 0" {
 	server_start_fifo
-	client_start alice
+	kit_client_start alice
 	client_say alice "anyone?"
 	wait_for_line "$BATS_TEST_TMPDIR/server.out" '^<guest1> anyone\?$'
 	server_say "/quit"
 	status_of wait_exit "$SERVER_PID"
 	assert_equal "$STATUS" 0
 	status_of wait_exit "$(client_pid alice)"
-	assert_equal "$STATUS" 0
+	assert_equal "$STATUS" 1	# the kit's client: closed while its input is open
 	run cat "$BATS_TEST_TMPDIR/alice.err"
-	assert_output "client: connection closed by server"
+	assert_output "kit_client: connection closed by server"
 	run cat "$BATS_TEST_TMPDIR/alice.out"
 	assert_output ""
 }
 
 @test "end of input on the server ends the chat the same way" {
 	server_start_fifo
-	client_start alice
+	kit_client_start alice
 	client_say alice "anyone?"
 	wait_for_line "$BATS_TEST_TMPDIR/server.out" '^<guest1> anyone\?$'
 	server_end
 	status_of wait_exit "$SERVER_PID"
 	assert_equal "$STATUS" 0
 	status_of wait_exit "$(client_pid alice)"
-	assert_equal "$STATUS" 0
+	assert_equal "$STATUS" 1	# the kit's client: closed while its input is open
 	run cat "$BATS_TEST_TMPDIR/alice.err"
-	assert_output "client: connection closed by server"
+	assert_output "kit_client: connection closed by server"
 }
 
 @test "a second client waits until the first has left" {
 	server_start_fifo
-	client_start alice
+	kit_client_start alice
 	client_say alice "first"
 	wait_for_line "$BATS_TEST_TMPDIR/server.out" '^<guest1> first$'
 	raw_open bob
@@ -248,7 +269,9 @@ server_read_all() {
 	local l1024 l1025
 	printf -v l1024 '%*s' 1024 ''
 	l1024=${l1024// /x}
-	l1025=${l1024}y
+	# Over the limit, and longer than one byte over: a reader that does
+	# not skip up to the LF would hand out the rest as a line of its own.
+	l1025=${l1024}y-and-the-rest-of-a-long-line
 	server_start_fifo
 	raw_open nc
 	raw_say nc $'hi there\r' "" "$l1024"
@@ -271,14 +294,14 @@ server_read_all() {
 
 @test "SIGTERM and SIGINT end the server with status 0, even mid-chat" {
 	server_start_fifo
-	client_start alice
+	kit_client_start alice
 	client_say alice "are you there?"
 	wait_for_line "$BATS_TEST_TMPDIR/server.out" '^<guest1> are you there\?$'
 	# The server is reading its operator's answer from stdin.
 	status_of server_stop
 	assert_equal "$STATUS" 0
 	status_of wait_exit "$(client_pid alice)"
-	assert_equal "$STATUS" 0
+	assert_equal "$STATUS" 1	# the server closed the kit client's connection
 	server_start
 	raw_open bob
 	wait_for_line "$BATS_TEST_TMPDIR/server.err" 'guest1 connected'

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# shellcheck disable=SC2034,SC2154 # STEP is read by helpers.bash; bats' run sets stderr
+# shellcheck disable=SC2034,SC2153,SC2154 # STEP is read by helpers.bash, STATUS set by its status_of; bats' run sets stderr
 # Step 04: the threaded chatroom and its two-thread client. The tests live
 # in chatroom.bash, so that step 05 runs the very same ones.
 

@@ -214,7 +214,7 @@ chat_welcome_joined_left_order() {
 
 chat_reaches_everyone_but_the_sender() {
 	server_start
-	client_start kit
+	kit_client_start kit
 	wait_for_line "$BATS_TEST_TMPDIR/kit.out" '^\*\*\* welcome guest1$'
 	chat_join a b
 	wait_for_line "$BATS_TEST_TMPDIR/kit.out" '^\*\*\* guest3 joined$'
@@ -243,7 +243,7 @@ chat_quit_leaves_the_room() {
 
 chat_abrupt_disconnect_leaves_and_room_goes_on() {
 	server_start
-	client_start kit
+	kit_client_start kit
 	wait_for_line "$BATS_TEST_TMPDIR/kit.out" '^\*\*\* welcome guest1$'
 	chat_join a
 	wait_for_line "$BATS_TEST_TMPDIR/kit.out" '^\*\*\* guest2 joined$'
@@ -425,12 +425,13 @@ print("ok")'
 
 chat_200_clients_leave_no_leak() {
 	server_start
-	local fds threads
+	local fds threads vm
 	# A witness stays in the room. Counting with it there also counts the
 	# threads a sanitizer starts along with the first client's.
 	chat_join witness
 	fds=$(fd_count "$SERVER_PID")
 	threads=$(thread_count "$SERVER_PID")
+	vm=$(vm_kb "$SERVER_PID")
 	run chat_py '
 for round in range(20):
     peers = [Peer() for _ in range(10)]
@@ -453,6 +454,14 @@ print("ok")'
 		holds "$SERVER_PID" "$fds" "$threads"; then
 		echo "it holds $(fd_count "$SERVER_PID") descriptors," \
 			"$(thread_count "$SERVER_PID") threads" >&2
+		return 1
+	fi
+	# A thread neither joined nor detached keeps its stack (8 MiB of
+	# address space) after it ends: the thread count cannot see it.
+	if [ "$(vm_kb "$SERVER_PID")" -gt $((vm + 256 * 1024)) ]; then
+		echo "the server's address space grew from $((vm / 1024)) MiB to" \
+			"$(($(vm_kb "$SERVER_PID") / 1024)) MiB over 201 departed clients:" \
+			"threads that end are neither joined nor detached (pthread_detach)" >&2
 		return 1
 	fi
 }
@@ -546,7 +555,7 @@ print("ok")'
 # --- The kit's client -------------------------------------------------------
 
 chat_client_prints_while_typing() {
-	server_start
+	kit_server_start chat
 	client_start kit
 	wait_for_line "$BATS_TEST_TMPDIR/kit.out" '^\*\*\* welcome guest1$'
 	chat_join a
@@ -586,7 +595,7 @@ print("got:" + got.decode().replace("\n", "|"), flush=True)'
 }
 
 chat_client_exits_1_if_server_leaves_first() {
-	server_start
+	kit_server_start chat
 	client_start kit
 	wait_for_line "$BATS_TEST_TMPDIR/kit.out" '^\*\*\* welcome guest1$'
 	status_of server_stop
@@ -599,10 +608,10 @@ chat_client_exits_1_if_server_leaves_first() {
 }
 
 chat_client_refused() {
-	server_start
-	server_stop
+	SERVER_PORT=$(free_port)
 	run --separate-stderr timeout "$KIT_DEADLINE" "$(impl_bin client)" \
 		127.0.0.1 "$SERVER_PORT" </dev/null
+	explain_run "the client under test ($STEP/client)"
 	assert_failure
 	[ "$status" -ne 124 ]
 	assert_equal "${#stderr_lines[@]}" 1
@@ -613,7 +622,7 @@ chat_client_refused() {
 
 chat_stop_signals_exit_0() {
 	server_start
-	client_start kit
+	kit_client_start kit
 	wait_for_line "$BATS_TEST_TMPDIR/kit.out" '^\*\*\* welcome guest1$'
 	chat_join a b
 	status_of server_stop

@@ -46,42 +46,111 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:quarantine_s
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export TSAN_OPTIONS=${TSAN_OPTIONS:-second_deadlock_stack=1}
 
-declare -gA CLIENT_IN=() RAW_FD=()
+declare -gA CLIENT_IN=() RAW_FD=() RAW_SENT=()
+# What spawn started, by NAME: its pid and which program it is; and the
+# exit status of every process reap() has reaped, by pid.
+declare -gA PROG_PID=() PROG_WHAT=() EXIT_OF=()
 
 # Prints the path of program $1 (server or client) of the step under test.
 impl_bin() {
 	printf '%s/%s/%s/%s\n' "$KIT_IMPL" "$STEP" "$KIT_OUT" "$1"
 }
 
-# Closes every descriptor above 2 of the current (sub)shell.
-close_fds() {
-	local fd
-	for fd in /proc/"$BASHPID"/fd/*; do
-		fd=${fd##*/}
-		if [ "$fd" -gt 2 ]; then eval "exec $fd>&-"; fi
-	done
-}
+# close_fds and exited come from procs.bash, shared with tools/grade and
+# tools/simulate.
+# shellcheck source=tests/procs.bash
+. "$BATS_TEST_DIRNAME/procs.bash"
 
 # spawn NAME INPUT CMD... : runs CMD in the background with stdin from INPUT,
 # stdout in $BATS_TEST_TMPDIR/NAME.out and stderr in NAME.err. Sets SPAWNED.
+# WHAT (a variable, if set) says which program it is, for failure messages:
+# "the server under test (steps/01-tcp-echo/server)", "the kit's client".
 spawn() {
 	local name=$1 input=$2
 	shift 2
 	(close_fds; exec "$@") <"$input" >"$BATS_TEST_TMPDIR/$name.out" \
 		2>"$BATS_TEST_TMPDIR/$name.err" &
 	SPAWNED=$!
+	PROG_PID[$name]=$SPAWNED
+	PROG_WHAT[$name]=${WHAT:-$name}
 	echo "$SPAWNED" >>"$BATS_TEST_TMPDIR/pids"
 	echo "$SPAWNED" >"$BATS_TEST_TMPDIR/$name.pid"
 }
 
+# reap PID: if PID (a process this shell started) has ended, reaps it,
+# records its status in EXIT_OF and succeeds; fails while it runs. From a
+# subshell, which cannot wait for its parent's children, only says whether
+# it ended.
+reap() {
+	[ -z "${EXIT_OF[$1]:-}" ] || return 0
+	exited "$1" || return 1
+	[ "$BASHPID" = "$$" ] || return 0
+	local rc=0
+	wait "$1" 2>/dev/null || rc=$?
+	EXIT_OF[$1]=$rc
+	# Reaped: its pid is free for another process, which teardown must spare.
+	echo "$1" >>"$BATS_TEST_TMPDIR/reaped"
+}
+
+# prog_report NAME: on stderr, what became of program NAME (started by
+# spawn): which program it is, whether it still runs or how it ended, and
+# the end of its stderr.
+prog_report() {
+	local name=$1 pid=${PROG_PID[$1]:-} how
+	[ -n "$pid" ] || return 0
+	if reap "$pid"; then
+		how="has exited"
+		[ -z "${EXIT_OF[$pid]:-}" ] || how="exited with $(status_words "${EXIT_OF[$pid]}")"
+	else
+		how="is still running"
+	fi
+	echo "${PROG_WHAT[$name]} $how" >&2
+	tail_of "$BATS_TEST_TMPDIR/$name.err" "its stderr"
+}
+
+# tail_of FILE WHAT: the last lines of FILE on stderr, under a title.
+tail_of() {
+	if [ -s "$1" ]; then
+		echo "--- $2, last lines (${1##*/}):" >&2
+		tail -n "${TAIL_LINES:-12}" "$1" | cut -c 1-300 >&2
+	else
+		echo "--- $2: nothing (${1##*/} is empty)" >&2
+	fi
+}
+
+# gone NAME STRICT: succeeds if program NAME has ended in a way that means
+# the awaited thing will never come: at all (STRICT: it was the one to
+# produce it), or else with a non-zero status or a signal.
+gone() {
+	local pid=${PROG_PID[$1]:-}
+	[ -n "$pid" ] && reap "$pid" || return 1
+	[ -n "$2" ] || [ "${EXIT_OF[$pid]:-1}" -ne 0 ]
+}
+
 # wait_until DESCRIPTION CMD... : runs CMD until it succeeds; fails with
-# DESCRIPTION once KIT_DEADLINE seconds have gone by.
+# DESCRIPTION once KIT_DEADLINE seconds have gone by, and at once if a
+# program it depends on ends first: the program named in WAIT_FOR (the one
+# that would produce what is awaited) whatever its status, and the server
+# under test if it ends with a non-zero status or a signal.
 wait_until() {
-	local what=$1 end=$((SECONDS + KIT_DEADLINE))
+	local what=$1 end=$((SECONDS + KIT_DEADLINE)) name strict
 	shift
 	until "$@"; do
+		for name in ${WAIT_FOR:-} server; do
+			strict=
+			[ "$name" != "${WAIT_FOR:-}" ] || strict=1
+			[ -n "$strict" ] || [ -n "${SERVER_WATCH:-}" ] || continue
+			if gone "$name" "$strict"; then
+				! "$@" || return 0	# it did it just before it ended
+				echo "failed while waiting for $what:" >&2
+				prog_report "$name"
+				WAIT_GAVE_UP=gone
+				return 1
+			fi
+		done
 		if [ "$SECONDS" -ge "$end" ]; then
 			echo "timed out after ${KIT_DEADLINE}s waiting for $what" >&2
+			WAIT_GAVE_UP=timeout
 			return 1
 		fi
 		sleep "$POLL"
@@ -89,13 +158,21 @@ wait_until() {
 }
 
 # wait_for_line FILE REGEX [COUNT]: waits until FILE holds COUNT (default 1)
-# lines matching the extended REGEX. Shows FILE when it gives up.
+# lines matching the extended REGEX. When FILE is the output of a program
+# spawn started (NAME.out, NAME.err), stops waiting as soon as that program
+# has ended. Shows FILE, and what became of the programs, when it gives up.
 wait_for_line() {
-	local file=$1 re=$2 count=${3:-1}
+	local file=$1 re=$2 count=${3:-1} WAIT_FOR=${1##*/}
+	WAIT_FOR=${WAIT_FOR%.*}
+	[ -n "${PROG_PID[$WAIT_FOR]:-}" ] || WAIT_FOR=
 	if ! wait_until "$count line(s) matching '$re' in ${file##*/}" \
 		count_at_least "$file" "$re" "$count"; then
-		echo "--- ${file##*/}:" >&2
-		tail -n 20 "$file" >&2 || true
+		tail_of "$file" "what ${file##*/} holds"
+		[ "$WAIT_GAVE_UP" = timeout ] || return 1
+		if [ -n "$WAIT_FOR" ] && [ "$WAIT_FOR" != server ]; then
+			prog_report "$WAIT_FOR"
+		fi
+		prog_report server
 		return 1
 	fi
 }
@@ -105,22 +182,12 @@ count_at_least() {
 	[ "$(grep -cE -- "$2" "$1" 2>/dev/null)" -ge "$3" ]
 }
 
-# Succeeds if process $1 has ended (gone, or a zombie waiting to be reaped).
-exited() {
-	local state
-	state=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || return 0
-	[ -z "$state" ] || [ "$state" = Z ]
-}
-
 # wait_exit PID: waits with a deadline for PID to end, then reaps it and
 # returns its exit status. Returns 124 (like timeout) if it never ends.
 wait_exit() {
 	wait_until "process $1 to exit" exited "$1" || return 124
-	local rc=0
-	wait "$1" || rc=$?
-	# Reaped: its pid is free for another process, which teardown must spare.
-	echo "$1" >>"$BATS_TEST_TMPDIR/reaped"
-	return "$rc"
+	reap "$1"
+	return "${EXIT_OF[$1]:-0}"
 }
 
 # status_of CMD...: runs CMD in this shell (unlike bats' run, so that it
@@ -131,28 +198,54 @@ status_of() {
 	"$@" || STATUS=$?
 }
 
+# explain_run WHO: after bats' run of WHO under timeout, says in words (on
+# stderr, shown if the test fails) what a bare status would hide: that WHO
+# was stopped at its deadline, or killed by a signal, and the end of what
+# it wrote on stderr (with run --separate-stderr).
+# shellcheck disable=SC2154 # status, stderr: set by bats' run
+explain_run() {
+	if [ "$status" -eq 124 ]; then
+		echo "$1 timed out: it did not finish within ${KIT_DEADLINE}s and was stopped" >&2
+	else
+		echo "$1 exited with $(status_words "$status")" >&2
+	fi
+	if [ -n "${stderr:-}" ]; then
+		echo "--- its stderr, last lines:" >&2
+		printf '%s\n' "$stderr" | tail -n "${TAIL_LINES:-12}" | cut -c 1-300 >&2
+	fi
+}
+
 # server_start [ARGS...]: starts the step's server on a free port, its
-# stdin /dev/null (or SERVER_INPUT, which server_start_fifo sets).
+# stdin /dev/null (or SERVER_INPUT, which server_start_fifo sets). Fails at
+# once if the server ends before its ready line, saying how and showing its
+# stderr.
 server_start() {
-	local bin
+	local bin WHAT="the server under test ($STEP/server)"
 	bin=$(impl_bin server)
 	# shellcheck disable=SC2086 # KIT_WRAPPER is a command and its words
 	spawn server "${SERVER_INPUT:-/dev/null}" \
 		env ${KIT_PRELOAD:+LD_PRELOAD="$KIT_PRELOAD"} \
 		${KIT_WRAPPER:-} "$bin" -p 0 "$@"
 	SERVER_PID=$SPAWNED
+	SERVER_WATCH=1
 	[ -z "${KIT_WRAPPER:-}" ] || touch "$BATS_TEST_TMPDIR/server.wrapped"
-	wait_for_line "$BATS_TEST_TMPDIR/server.out" '^listening on ' || {
-		cat "$BATS_TEST_TMPDIR/server.err" >&2
+	if ! wait_for_line "$BATS_TEST_TMPDIR/server.out" '^listening on '; then
+		echo "the server never printed its ready line, 'listening on ADDRESS:PORT':" \
+			"look at what main() does before it prints it (${SERVER_BLAME:-opening the listening socket})" >&2
 		return 1
-	}
+	fi
 	SERVER_PORT=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' \
 		"$BATS_TEST_TMPDIR/server.out")
-	[ -n "$SERVER_PORT" ]
+	if [ -z "$SERVER_PORT" ]; then
+		echo "the server's ready line is not 'listening on ADDRESS:PORT':" \
+			"$(head -n 1 "$BATS_TEST_TMPDIR/server.out")" >&2
+		return 1
+	fi
 }
 
 # server_stop: sends SIGTERM and returns the server's exit status.
 server_stop() {
+	SERVER_WATCH=
 	kill -TERM "$SERVER_PID" 2>/dev/null || true
 	wait_exit "$SERVER_PID"
 }
@@ -175,10 +268,11 @@ server_say() { client_say server "$@"; }
 server_end() { client_end server; }
 
 # fake_server NAME CODE: runs python3 CODE in the background as a server the
-# kit did not write, to test a client against: CODE finds `l`, a TCP socket
+# kit wrote, to test a client against: CODE finds `l`, a TCP socket
 # listening on 127.0.0.1, and `socket` imported; what it prints goes to
 # NAME.out. Sets FAKE_PORT once it listens.
 fake_server() {
+	local WHAT="the kit's test server (python, $1)"
 	spawn "$1" /dev/null python3 -c "
 import socket
 l = socket.create_server(('127.0.0.1', 0))
@@ -190,13 +284,60 @@ $2"
 		"$BATS_TEST_TMPDIR/$1.out")
 }
 
-# client_start NAME [ARGS...]: starts the kit's client against the server
-# (ARGS go before HOST PORT); its stdin is a FIFO held open by this shell.
+# kit_server_start KIND: starts a server the kit wrote (tests/kit_server.py,
+# python) to test the step's client against, so that a failure is the
+# client's: KIND is echo (step 01), chat (step 04's protocol) or turn
+# (step 03's). Sets SERVER_PID and SERVER_PORT as server_start does, and
+# the server's files are server.out and server.err.
+kit_server_start() {
+	local WHAT="the kit's $1 server (tests/kit_server.py)"
+	spawn server "${SERVER_INPUT:-/dev/null}" python3 \
+		"$BATS_TEST_DIRNAME/kit_server.py" "$1"
+	SERVER_PID=$SPAWNED
+	SERVER_WATCH=1
+	wait_for_line "$BATS_TEST_TMPDIR/server.out" '^listening on ' || return 1
+	SERVER_PORT=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' \
+		"$BATS_TEST_TMPDIR/server.out")
+}
+
+# free_port: prints a TCP port of 127.0.0.1 that nothing listens on (the
+# kernel's choice, closed again): for a test of -p, and for a client that
+# must be refused.
+free_port() {
+	python3 -c '
+import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
+}
+
+# client_start NAME [ARGS...]: starts the step's client (the program under
+# test) against the server (ARGS go before HOST PORT); its stdin is a FIFO
+# held open by this shell. A test of the client runs it against a server
+# the kit wrote (kit_server_start); a test of the server uses
+# kit_client_start instead.
 client_start() {
 	local name=$1 fifo="$BATS_TEST_TMPDIR/$1.in" fd
+	local WHAT="the client under test ($STEP/client)"
 	shift
 	mkfifo "$fifo"
 	spawn "$name" "$fifo" "$(impl_bin client)" "$@" 127.0.0.1 "$SERVER_PORT"
+	exec {fd}>"$fifo"
+	CLIENT_IN[$name]=$fd
+}
+
+# kit_client_start NAME: starts the kit's own line client (tests/
+# kit_client.py, python) against the server, to test the server with: a
+# failure is then the server's, never the step's unfinished client. It
+# sends what client_say types, prints every line the server sends, and at
+# client_end shuts down its sending half and prints until the server
+# closes (exit 0; 1 if the server closed first).
+kit_client_start() {
+	local name=$1 fifo="$BATS_TEST_TMPDIR/$1.in" fd
+	local WHAT="the kit's client (tests/kit_client.py)"
+	mkfifo "$fifo"
+	spawn "$name" "$fifo" python3 "$BATS_TEST_DIRNAME/kit_client.py" \
+		127.0.0.1 "$SERVER_PORT"
 	exec {fd}>"$fifo"
 	CLIENT_IN[$name]=$fd
 }
@@ -224,31 +365,52 @@ client_pid() {
 # /dev/tcp, a client the kit did not write.
 raw_open() {
 	local fd
-	exec {fd}<>"/dev/tcp/${2:-127.0.0.1}/$SERVER_PORT"
+	if ! exec {fd}<>"/dev/tcp/${2:-127.0.0.1}/$SERVER_PORT"; then
+		echo "$1 could not connect to ${2:-127.0.0.1}:$SERVER_PORT" >&2
+		prog_report server
+		return 1
+	fi
 	RAW_FD[$1]=$fd
+	RAW_SENT[$1]=
 }
 
 # raw_say NAME LINE... : sends each LINE with its LF.
 raw_say() {
 	local name=$1
 	shift
+	RAW_SENT[$name]=$*
 	printf '%s\n' "$@" >&"${RAW_FD[$name]}"
 }
 
-# raw_read NAME: reads one line (CR removed) into REPLY, with a deadline.
+# raw_failed NAME WHAT: explains, on stderr, a line NAME did not get: what it
+# last sent, what it expected, and what became of the server.
+raw_failed() {
+	echo "$1: $2" >&2
+	[ -z "${RAW_SENT[$1]:-}" ] || echo "$1 had last sent: '${RAW_SENT[$1]:0:200}'" >&2
+	prog_report server
+}
+
+# raw_read NAME [WANT]: reads one line (CR removed) into REPLY, with a
+# deadline; WANT (what the caller expects) is for the failure message.
 raw_read() {
-	IFS= read -r -t "$KIT_DEADLINE" -u "${RAW_FD[$1]}" REPLY || {
-		echo "no line from the server within ${KIT_DEADLINE}s" >&2
+	local rc=0 part=
+	IFS= read -r -t "$KIT_DEADLINE" -u "${RAW_FD[$1]}" REPLY || rc=$?
+	[ -z "$REPLY" ] || part=" after '${REPLY:0:200}' (no LF)"
+	if [ "$rc" -gt 128 ]; then
+		raw_failed "$1" "expected ${2:-a line}; timed out after ${KIT_DEADLINE}s: no line from the server$part"
 		return 1
-	}
+	elif [ "$rc" -ne 0 ]; then
+		raw_failed "$1" "expected ${2:-a line}; the server closed the connection$part"
+		return 1
+	fi
 	REPLY=${REPLY%$'\r'}
 }
 
 # raw_expect NAME REGEX: reads one line and checks it matches REGEX.
 raw_expect() {
-	raw_read "$1" || return 1
+	raw_read "$1" "a line matching '$2'" || return 1
 	if ! [[ $REPLY =~ $2 ]]; then
-		echo "expected a line matching '$2', got '$REPLY'" >&2
+		raw_failed "$1" "expected a line matching '$2', got '${REPLY:0:300}'"
 		return 1
 	fi
 }
@@ -258,10 +420,10 @@ raw_expect() {
 raw_skip_to() {
 	local i
 	for ((i = 0; i < ${3:-10000}; i++)); do
-		raw_read "$1" || return 1
+		raw_read "$1" "a line matching '$2'" || return 1
 		[[ $REPLY =~ $2 ]] && return 0
 	done
-	echo "no line matching '$2' in ${3:-10000} lines" >&2
+	raw_failed "$1" "no line matching '$2' in ${3:-10000} lines"
 	return 1
 }
 
@@ -270,11 +432,11 @@ raw_expect_eof() {
 	local rc=0
 	IFS= read -r -t "$KIT_DEADLINE" -u "${RAW_FD[$1]}" REPLY || rc=$?
 	if [ "$rc" -eq 0 ] || [ -n "$REPLY" ]; then
-		echo "expected the server to close, got '$REPLY'" >&2
+		raw_failed "$1" "expected the server to close the connection, got '${REPLY:0:300}'"
 		return 1
 	fi
 	if [ "$rc" -gt 128 ]; then
-		echo "the server did not close within ${KIT_DEADLINE}s" >&2
+		raw_failed "$1" "expected the server to close the connection; timed out after ${KIT_DEADLINE}s: it did not"
 		return 1
 	fi
 }
@@ -290,8 +452,10 @@ raw_close() {
 fd_count() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
 thread_count() { find "/proc/$1/task" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
 
-# rss_kb PID: the resident memory of a process, in KiB.
+# rss_kb PID / vm_kb PID: the resident memory / the address space of a
+# process, in KiB.
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+vm_kb() { awk '/^VmSize:/ { print $2 }' "/proc/$1/status"; }
 
 # Fails if a sanitizer reported anything in a spawned process's stderr.
 check_sanitizers() {

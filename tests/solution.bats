@@ -187,6 +187,71 @@ print("ok")'
 	raw_expect_eof a
 }
 
+@test "/list answers with 60 clients of 16-character nicknames" {
+	server_start
+	run timeout "$((KIT_DEADLINE * 3))" python3 - "$SERVER_PORT" "$KIT_DEADLINE" <<'PY'
+import socket, sys
+port, deadline = int(sys.argv[1]), float(sys.argv[2])
+def line(f):
+    got = f.readline()
+    if not got.endswith(b"\n"):
+        sys.exit(f"the server closed the connection after {got[:80]!r}")
+    return got[:-1]
+peers = []
+for i in range(60):
+    s = socket.create_connection(("127.0.0.1", port), timeout=deadline)
+    f = s.makefile("rb")
+    if not line(f).startswith(b"*** welcome "):
+        sys.exit("no welcome")
+    peers.append((s, f))
+names = [b"nickname_%06d" % i + b"x" for i in range(60)]  # 16 characters
+for (s, f), name in zip(peers, names):
+    s.sendall(b"/nick " + name + b"\n")
+    while not line(f).endswith(b"is now known as " + name):
+        pass
+s, f = peers[0]
+s.sendall(b"/list\n")
+want = b"*** online (60): " + b", ".join(names)
+while not (got := line(f)).startswith(b"*** online"):
+    pass
+print("ok" if got == want else f"got {got[:120]!r}...")
+PY
+	assert_success
+	assert_output ok
+	kill -0 "$SERVER_PID"
+}
+
+@test "escape sequences are cleaned from every relayed field" {
+	server_start
+	run timeout "$((KIT_DEADLINE * 3))" python3 - "$SERVER_PORT" "$KIT_DEADLINE" <<'PY'
+import re, socket, sys
+port, deadline = int(sys.argv[1]), float(sys.argv[2])
+BAD = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]|\xc2[\x80-\x9f]")
+def peer():
+    s = socket.create_connection(("127.0.0.1", port), timeout=deadline)
+    f = s.makefile("rb")
+    f.readline()
+    return s, f
+(a, fa), (b, fb) = peer(), peer()
+fa.readline()  # guest2 joined
+ESC = b"\x1b[31m\x07\xc2\x9b"
+for cmd in (b"/me " + ESC + b"me", b"/msg guest2 " + ESC + b"msg",
+            b"/nick bad" + ESC, b"/msg nobody" + ESC + b" x",
+            b"/nosuch" + ESC, b"//" + ESC + b"slash", b"/quit " + ESC + b"bye"):
+    a.sendall(cmd + b"\n")
+seen = []
+for f in (fb, fa):
+    while got := f.readline():
+        seen.append(got[:-1])
+        if b"left" in got or b"unknown command" in got:
+            break
+bad = [l for l in seen if BAD.search(l)]
+print("ok" if not bad and len(seen) >= 6 else f"not cleaned: {bad[:3]!r} (of {len(seen)} lines)")
+PY
+	assert_success
+	assert_output ok
+}
+
 @test "/help lists the commands; an unknown one is an error, not a goodbye" {
 	server_start
 	join a
