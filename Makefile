@@ -7,6 +7,7 @@
 #   make SAN=thread test  the same with ThreadSanitizer
 #   make valgrind         the solution's and step 05's suites under valgrind
 #   make bench            compare the chat servers' speed (BENCHMARKS.md)
+#   make fuzz             fuzz the parsers, FUZZ_SECONDS (60) each (fuzz/README.md)
 #   make handout          the students' copy, with the starter code:
 #                         dist/handout/ and dist/handout.tar.gz (tools/handout)
 #   make clean            remove every build output
@@ -20,7 +21,7 @@ PROGRAM_DIRS := $(patsubst %/Makefile,%,$(sort $(wildcard steps/*/Makefile)) \
 # Which suites `make test` runs (all of them by default).
 TESTS ?=
 
-.PHONY: all test valgrind bench demo slides clean $(PROGRAM_DIRS)
+.PHONY: all test valgrind bench fuzz demo slides clean $(PROGRAM_DIRS)
 
 all: $(PROGRAM_DIRS)
 
@@ -45,6 +46,11 @@ bench:
 	$(MAKE) SAN= all
 	tools/bench/run $(BENCH_ARGS)
 
+# libFuzzer targets under ASan+UBSan; they build with clang, not $(CC).
+FUZZ_SECONDS ?= 60
+fuzz:
+	$(MAKE) -C fuzz run FUZZ_SECONDS='$(FUZZ_SECONDS)'
+
 demo: all
 	tools/simulate
 
@@ -58,7 +64,7 @@ handout:
 	tools/handout
 
 clean:
-	for d in $(PROGRAM_DIRS); do $(MAKE) -C $$d clean SAN= || exit 1; done
+	for d in $(PROGRAM_DIRS) fuzz; do $(MAKE) -C $$d clean SAN= || exit 1; done
 	rm -rf dist
 
 # Grading (tools/grading/README.md):
