@@ -1,23 +1,26 @@
 /*
  * chat.c - what a line from a client means: see chat.h and the protocol in
- * README.md.
+ * README.md. command.c reads the line; this file acts on it.
  */
 #include "chat.h"
+#include "command.h"
 #include "text.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-
-/* Room for "*** error: " and the like in front of the clean text. */
-#define PREFIX_ROOM (MAX_NICK + 64)
 
 /* Largest batch of chat lines handed to the room at once. */
 #define BATCH_MAX (16 * 1024)
 
+/* Bytes of a name or a command echoed back in an error line, at most. */
+#define ECHO_MAX 32
+
 /* Queues a formatted line for C alone. */
+static void tell(struct chat *ch, struct client *c, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 static void tell(struct chat *ch, struct client *c, const char *fmt, ...)
 {
 	va_list ap;
@@ -29,147 +32,157 @@ static void tell(struct chat *ch, struct client *c, const char *fmt, ...)
 }
 
 /*
- * Cleans LEN bytes of TEXT into ch->clean. Returns its length: 0 when
- * nothing printable is left.
+ * Cleans the text of span S into ch->clean, cut to MAX bytes on a
+ * character boundary. Returns its length: 0 when nothing printable is left.
  */
-static size_t clean(struct chat *ch, const char *text, size_t len)
+static size_t clean(struct chat *ch, struct command_span s, size_t max)
 {
-	return text_clean(text, len, ch->clean);
+	return text_cut(ch->clean, text_clean(s.p, s.len, ch->clean), max);
 }
 
 /*
- * Adds LEN bytes of TEXT, cleaned, to the batch for everyone but C, as FMT
- * says ("<%s> %s": the nickname, then the text). Empty text is dropped.
+ * Adds the text of span S, cleaned, to the batch for everyone but C, after
+ * PREFIX ("<NICK> " or "* NICK "). Empty text is dropped. Returns 0, or -1
+ * if C is no longer in the room.
  */
-static void relay(struct chat *ch, struct client *c, const char *fmt,
-		  const char *text, size_t len)
+static int relay(struct chat *ch, struct client *c, int action,
+		 struct command_span s)
 {
 	int n;
 
-	if (clean(ch, text, len) == 0)
-		return;
-	n = snprintf(ch->line, ch->size, fmt, c->nick, ch->clean);
-	if (n >= (int)ch->size)
-		n = (int)ch->size - 1;
-	if (ch->batch.len + (size_t)n + 1 > ch->batch_max)
-		chat_flush(ch, c);
-	if (buffer_add(&ch->batch, ch->line, (size_t)n, 1) < 0)
-		room_broadcast(c, ch->line);	/* out of memory: no batch */
-}
-
-/* Splits ARGS at its first run of spaces: returns the rest, "" if none. */
-static char *split(char *args)
-{
-	char *rest = args + strcspn(args, " ");
-
-	if (*rest != '\0')
-		*rest++ = '\0';
-	return rest + strspn(rest, " ");
+	if (clean(ch, s, ch->size) == 0)
+		return 0;
+	if (action)
+		n = snprintf(ch->line, ch->size, "* %s %s", c->nick, ch->clean);
+	else
+		n = snprintf(ch->line, ch->size, "<%s> %s", c->nick, ch->clean);
+	if (n >= (int)ch->size - 1)	/* never: ch->size has room for it */
+		n = (int)ch->size - 2;
+	if (ch->batch.len + (size_t)n + 1 > ch->batch_max && chat_flush(ch, c) < 0)
+		return -1;
+	if (buffer_add(&ch->batch, ch->line, (size_t)n, 1) == 0)
+		return 0;
+	ch->line[n] = '\n';	/* out of memory: this line alone, unbatched */
+	return room_broadcast_lines(c, ch->line, (size_t)n + 1) == ROOM_OK ? 0 : -1;
 }
 
 /* ---------------------------------------------------------- the commands */
 
 /* /nick NAME: a new name, if valid and free. */
-static int cmd_nick(struct chat *ch, struct client *c, char *args)
+static int cmd_nick(struct chat *ch, struct client *c, const struct command *cmd)
 {
-	char *name = args;
+	char name[MAX_NICK + 1];
+	int rc;
 
-	split(args);
-	clean(ch, name, strlen(name));
-	if (!text_valid_nick(name))
-		tell(ch, c, "*** error: invalid nickname '%.32s' (1 to %d of "
+	if (cmd->text.len > 0) {
+		tell(ch, c, "*** error: a nickname has no spaces");
+		return 1;
+	}
+	if (!text_valid_nick(cmd->word.p, cmd->word.len)) {
+		clean(ch, cmd->word, ECHO_MAX);
+		tell(ch, c, "*** error: invalid nickname '%s' (1 to %d of "
 		     "A-Z a-z 0-9 _ -)", ch->clean, MAX_NICK);
-	else if (strcmp(name, c->nick) == 0)
+		return 1;
+	}
+	memcpy(name, cmd->word.p, cmd->word.len);
+	name[cmd->word.len] = '\0';
+	if (strcmp(name, c->nick) == 0)
 		tell(ch, c, "*** error: you are already %s", name);
-	else if (room_rename(c, name) < 0)
+	else if ((rc = room_rename(c, name)) == ROOM_REFUSED)
 		tell(ch, c, "*** error: nickname %s is taken", name);
+	else if (rc == ROOM_GONE)
+		return 0;
 	return 1;
 }
 
 /* /list and /who: who is online. */
-static int cmd_list(struct chat *ch, struct client *c, char *args)
+static int cmd_list(struct chat *ch, struct client *c, const struct command *cmd)
 {
 	(void)ch;
-	(void)args;
+	(void)cmd;
 	room_list(c);
 	return 1;
 }
 
 /* /msg NAME text: a private message. */
-static int cmd_msg(struct chat *ch, struct client *c, char *args)
+static int cmd_msg(struct chat *ch, struct client *c, const struct command *cmd)
 {
-	char *text = split(args);
+	char to[MAX_NICK + 1];
+	int rc;
 
-	if (*args == '\0' || clean(ch, text, strlen(text)) == 0) {
+	if (cmd->word.len == 0 || clean(ch, cmd->text, ch->size) == 0) {
 		tell(ch, c, "*** error: usage: /msg NAME text");
 		return 1;
 	}
-	if (room_whisper(c, args, ch->clean) < 0) {
-		clean(ch, args, strlen(args));
-		tell(ch, c, "*** error: no such nickname: %.32s", ch->clean);
+	/* A name longer than any nickname is nobody's. */
+	snprintf(to, sizeof(to), "%.*s", (int)(cmd->word.len > MAX_NICK ? 0 :
+					       cmd->word.len), cmd->word.p);
+	rc = to[0] != '\0' ? room_whisper(c, to, ch->clean) : ROOM_REFUSED;
+	if (rc == ROOM_REFUSED) {
+		clean(ch, cmd->word, ECHO_MAX);
+		tell(ch, c, "*** error: no such nickname: %s", ch->clean);
+	} else if (rc == ROOM_NOMEM) {
+		tell(ch, c, "*** error: out of memory, message not sent");
 	}
-	return 1;
+	return rc != ROOM_GONE;
 }
 
 /* /me text: an action, "* NICK text". */
-static int cmd_me(struct chat *ch, struct client *c, char *args)
+static int cmd_me(struct chat *ch, struct client *c, const struct command *cmd)
 {
-	relay(ch, c, "* %s %s", args, strlen(args));
-	return 1;
+	return relay(ch, c, 1, cmd->text) == 0;
 }
 
-/* /quit [reason]: leave the room. */
-static int cmd_quit(struct chat *ch, struct client *c, char *args)
+/* /quit [reason]: leave the room, the reason cut to fit ch->reason. */
+static int cmd_quit(struct chat *ch, struct client *c, const struct command *cmd)
 {
 	(void)c;
-	clean(ch, args, strlen(args));
-	snprintf(ch->reason, sizeof(ch->reason), "%s", ch->clean);
+	clean(ch, cmd->text, sizeof(ch->reason) - 1);
+	memcpy(ch->reason, ch->clean, strlen(ch->clean) + 1);
 	return 0;
 }
 
-static int cmd_help(struct chat *ch, struct client *c, char *args);
+static int cmd_help(struct chat *ch, struct client *c, const struct command *cmd);
 
-static const struct command {
-	const char *name;
-	int (*run)(struct chat *ch, struct client *c, char *args);
-	const char *help;	/* NULL for an alias */
+/* What each verb of command.h runs, and its line in /help. */
+static const struct {
+	enum command_verb verb;
+	int (*run)(struct chat *ch, struct client *c, const struct command *cmd);
+	const char *help;
 } commands[] = {
-	{ "nick", cmd_nick, "/nick NAME       change your nickname" },
-	{ "list", cmd_list, "/list or /who    who is online" },
-	{ "who", cmd_list, NULL },
-	{ "msg", cmd_msg, "/msg NAME text   a private message" },
-	{ "me", cmd_me, "/me text         an action: * NICK text" },
-	{ "quit", cmd_quit, "/quit [reason]   leave the room" },
-	{ "help", cmd_help, "/help            this list" },
+	{ COMMAND_NICK, cmd_nick, "/nick NAME       change your nickname" },
+	{ COMMAND_LIST, cmd_list, "/list or /who    who is online" },
+	{ COMMAND_MSG, cmd_msg, "/msg NAME text   a private message" },
+	{ COMMAND_ME, cmd_me, "/me text         an action: * NICK text" },
+	{ COMMAND_QUIT, cmd_quit, "/quit [reason]   leave the room" },
+	{ COMMAND_HELP, cmd_help, "/help            this list" },
 };
 
 /* /help: the commands, one per line. */
-static int cmd_help(struct chat *ch, struct client *c, char *args)
+static int cmd_help(struct chat *ch, struct client *c, const struct command *cmd)
 {
-	(void)args;
+	(void)cmd;
 	tell(ch, c, "*** commands:");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (commands[i].help != NULL)
-			tell(ch, c, "***   %s", commands[i].help);
+		tell(ch, c, "***   %s", commands[i].help);
 	tell(ch, c, "***   //text           a chat line that starts with /");
 	return 1;
 }
 
 /*
- * Runs the command in LINE (after its '/'), once the chat before it is on
- * its way. Returns what the command does.
+ * Runs command CMD, once the chat before it is on its way. Returns what
+ * the command does: 1 to go on, 0 to stop.
  */
-static int command(struct chat *ch, struct client *c, char *line)
+static int command(struct chat *ch, struct client *c, const struct command *cmd)
 {
 	/* [commands] */
-	char *args = split(line);
-
-	chat_flush(ch, c);
+	if (chat_flush(ch, c) < 0)
+		return 0;
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (strcasecmp(line, commands[i].name) == 0)
-			return commands[i].run(ch, c, args);
-	clean(ch, line, strlen(line));
-	tell(ch, c, "*** error: unknown command /%.32s (try /help)", ch->clean);
+		if (commands[i].verb == cmd->verb)
+			return commands[i].run(ch, c, cmd);
+	clean(ch, cmd->name, ECHO_MAX);
+	tell(ch, c, "*** error: unknown command /%s (try /help)", ch->clean);
 	return 1;
 	/* [/commands] */
 }
@@ -179,11 +192,11 @@ static int command(struct chat *ch, struct client *c, char *line)
 int chat_init(struct chat *ch, const struct room_config *cfg)
 {
 	memset(ch, 0, sizeof(*ch));
-	ch->size = TEXT_CLEAN_SIZE(cfg->max_line) + PREFIX_ROOM;
+	ch->size = CHAT_LINE_SIZE(cfg->max_line);
 	ch->clean = malloc(ch->size);
 	ch->line = malloc(ch->size);
-	/* A batch must fit in a listener's queue with room to spare. */
-	ch->batch_max = cfg->max_queue / 2 < BATCH_MAX ? cfg->max_queue / 2
+	/* A batch must fit in half a listener's queue (see room.c). */
+	ch->batch_max = cfg->max_queue / 4 < BATCH_MAX ? cfg->max_queue / 4
 						       : BATCH_MAX;
 	if (ch->clean == NULL || ch->line == NULL) {
 		chat_free(ch);
@@ -200,24 +213,25 @@ void chat_free(struct chat *ch)
 	ch->clean = ch->line = ch->batch.data = NULL;
 }
 
-void chat_flush(struct chat *ch, struct client *c)
+int chat_flush(struct chat *ch, struct client *c)
 {
+	int rc;
+
 	if (ch->batch.len == 0)
-		return;
-	room_broadcast_lines(c, ch->batch.data, ch->batch.len);
+		return 0;
+	rc = room_broadcast_lines(c, ch->batch.data, ch->batch.len);
 	ch->batch.len = 0;
+	return rc == ROOM_OK ? 0 : -1;
 }
 
-int chat_handle(struct chat *ch, struct client *c, char *line, size_t len)
+int chat_handle(struct chat *ch, struct client *c, const char *line, size_t len)
 {
-	if (len == 0)
+	struct command cmd;
+
+	command_parse(line, len, &cmd);
+	if (cmd.verb == COMMAND_NONE)
 		return 1;
-	if (line[0] == '/' && line[1] != '/')
-		return command(ch, c, line + 1);
-	if (line[0] == '/') {
-		line++;		/* "//text" is the chat line "/text" */
-		len--;
-	}
-	relay(ch, c, "<%s> %s", line, len);
-	return 1;
+	if (cmd.verb == COMMAND_CHAT)
+		return relay(ch, c, 0, cmd.text) == 0;
+	return command(ch, c, &cmd);
 }

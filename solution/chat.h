@@ -5,8 +5,15 @@
 #define CHAT_H
 
 #include "room.h"
+#include "text.h"
 
 #include <stddef.h>
+
+/* Room for "*** error: " and the like in front of the clean text. */
+#define CHAT_PREFIX_ROOM (MAX_NICK + 64)
+
+/* Bytes of a line the server sends, for lines of MAX bytes from clients. */
+#define CHAT_LINE_SIZE(max) (TEXT_CLEAN_SIZE(max) + CHAT_PREFIX_ROOM)
 
 /*
  * Per-client scratch space, so that handling a line never allocates, and
@@ -33,15 +40,18 @@ void chat_free(struct chat *ch);
 /*
  * Acts on LINE (LEN bytes, no LF) from client C: adds chat to the batch,
  * or runs a command. Returns 1 to go on reading, 0 when C asked to quit
- * (the reason, maybe empty, is in ch->reason).
+ * (the reason, maybe empty, is in ch->reason) or is no longer in the room
+ * (dropped as too slow: nothing more from it may reach the others).
  */
-int chat_handle(struct chat *ch, struct client *c, char *line, size_t len);
+int chat_handle(struct chat *ch, struct client *c, const char *line,
+		size_t len);
 
 /*
  * Hands the batch of chat lines from C to the room. The reader calls it
  * before it waits for more input, so that a burst of lines costs the room
- * one lock and one wake-up per listener, not one per line.
+ * one lock and one wake-up per listener, not one per line. Returns 0, or
+ * -1 if C is no longer in the room.
  */
-void chat_flush(struct chat *ch, struct client *c);
+int chat_flush(struct chat *ch, struct client *c);
 
 #endif

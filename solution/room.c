@@ -22,7 +22,10 @@ static struct {
 	pthread_mutex_t lock;	/* protects every field below but cfg and attr,
 				   and each client's nick, in_room, prev,
 				   next and done_next */
-	pthread_cond_t reap;	/* a client was handed to the reaper, or closing */
+	pthread_cond_t reap;	/* a client left the room or was handed to the
+				   reaper, or closing */
+	pthread_cond_t space;	/* a queue someone waits on has room again, a
+				   client left, or closing (backpressure) */
 	struct client *first, *last;	/* clients in the room, by arrival */
 	size_t count;		/* clients in the room */
 	size_t threads;		/* reader threads not joined yet */
@@ -35,10 +38,8 @@ static struct {
 } room = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.reap = PTHREAD_COND_INITIALIZER,
+	.space = PTHREAD_COND_INITIALIZER,
 };
-
-static void broadcast_locked(struct client *skip, const char *data,
-			     size_t len, int lf, struct client **flush);
 
 /* ---------------------------------------------------------------- output */
 
@@ -83,6 +84,15 @@ int buffer_add(struct buffer *b, const char *data, size_t len, int lf)
 	return 0;
 }
 
+/* Seconds on a clock that never jumps: to tell how long a client stalls. */
+static time_t now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec;
+}
+
 /* Bytes waiting for C, queued or taken for sending. Called with qlock held. */
 static size_t pending(const struct client *c)
 {
@@ -90,12 +100,22 @@ static size_t pending(const struct client *c)
 }
 
 /*
+ * Marks C too slow: nothing more is queued for it, and its socket is shut
+ * down so that a send() or read() stuck on it gives up. Called with qlock
+ * held (and room.lock, which keeps the descriptor open).
+ */
+static void mark_too_slow(struct client *c)
+{
+	c->too_slow = 1;
+	shutdown(c->fd, SHUT_RDWR);
+	pthread_cond_broadcast(&c->qcond);
+}
+
+/*
  * Queues LEN bytes of DATA for C, then an LF if LF is set (DATA is one
- * line), and puts C on the list *FLUSH unless it is on one already. If the
- * queue would outgrow max_queue, C is marked too slow instead and its
- * socket is shut down, so that a send() stuck on it gives up. Returns 0,
- * or -1 when C has just become too slow. Called with room.lock held, which
- * keeps C's descriptor open (shutdown() never blocks).
+ * line), and puts C on the list *FLUSH unless it is on one already. A
+ * queue that would outgrow max_queue marks C too slow instead. Returns 0,
+ * or -1 when C has just become too slow. Called with room.lock held.
  */
 static int enqueue(struct client *c, const char *data, size_t len, int lf,
 		   struct client **flush)
@@ -104,11 +124,11 @@ static int enqueue(struct client *c, const char *data, size_t len, int lf,
 
 	pthread_mutex_lock(&c->qlock);
 	if (!c->too_slow && !c->closing) {
+		if (pending(c) == 0)
+			c->progress = now();	/* the stall clock starts */
 		if (pending(c) + len + 1 > room.cfg.max_queue ||
 		    buffer_add(&c->queue, data, len, lf) < 0) {
-			c->too_slow = 1;
-			shutdown(c->fd, SHUT_RDWR);
-			pthread_cond_broadcast(&c->qcond);
+			mark_too_slow(c);
 			rc = -1;
 		} else if (!c->listed) {
 			c->listed = 1;
@@ -149,6 +169,7 @@ static int send_pending(struct client *c, int flags)
 		pthread_mutex_lock(&c->qlock);
 		if (n >= 0) {
 			c->out_pos += (size_t)n;
+			c->progress = now();	/* it reads: not stalled */
 		} else if (err == EAGAIN || err == EWOULDBLOCK) {
 			return 1;
 		} else if (err != EINTR) {
@@ -161,6 +182,23 @@ static int send_pending(struct client *c, int flags)
 			c->out_pos = 0;
 		}
 	}
+}
+
+/*
+ * If a broadcaster waits for room in C's queue (c->wanted) and there is
+ * some now, wakes it. Called with qlock held, by a thread that holds no
+ * other lock; lets go of qlock meanwhile (room.lock comes first).
+ */
+static void wake_waiters(struct client *c)
+{
+	if (!c->wanted || pending(c) > room.cfg.max_queue / 2)
+		return;
+	c->wanted = 0;
+	pthread_mutex_unlock(&c->qlock);
+	pthread_mutex_lock(&room.lock);
+	pthread_cond_broadcast(&room.space);
+	pthread_mutex_unlock(&room.lock);
+	pthread_mutex_lock(&c->qlock);
 }
 
 /*
@@ -180,6 +218,7 @@ static void flush(struct client *list)
 			if (send_pending(c, MSG_DONTWAIT) < 0)
 				shutdown(c->fd, SHUT_RDWR);
 			c->sending = 0;
+			wake_waiters(c);
 		}
 		c->listed = 0;
 		if (pending(c) > 0 || c->closing)
@@ -203,6 +242,7 @@ static void *writer_main(void *arg)
 			c->sending = 1;
 			send_pending(c, 0);
 			c->sending = 0;
+			wake_waiters(c);
 		} else if (c->closing && !c->sending) {
 			break;		/* everything sent: done */
 		} else {
@@ -282,65 +322,153 @@ static void unlink_locked(struct client *c)
 }
 
 /*
- * Tells the room that C (already off the list) left, with REASON if any;
- * the clients to flush go on *FLUSH.
+ * Takes C, whose queue overflowed or stalled, off the room's list and puts
+ * it on the work list *GONE, to be announced by say_left_locked().
  */
-static void say_left_locked(struct client *c, const char *reason,
-			    struct client **flush)
+static void drop_locked(struct client *c, struct client **gone)
 {
-	char line[MAX_NICK + 160];
-	int n;
-
-	if (reason != NULL)
-		n = snprintf(line, sizeof(line), "*** %s left (%s)", c->nick,
-			     reason);
-	else
-		n = snprintf(line, sizeof(line), "*** %s left", c->nick);
-	if (n >= (int)sizeof(line))
-		n = sizeof(line) - 1;
-	log_say("%s (%s) left%s%s", c->nick, c->addr, reason ? ": " : "",
-		reason ? reason : "");
-	broadcast_locked(NULL, line, (size_t)n, 1, flush);
-}
-
-/*
- * Queues LINE for one client C; if that makes C too slow, drops C from the
- * room and tells the others. The clients to flush go on *FLUSH.
- */
-static void send_locked(struct client *c, const char *line, size_t len,
-			struct client **flush)
-{
-	if (enqueue(c, line, len, 1, flush) < 0 && c->in_room) {
-		unlink_locked(c);
-		say_left_locked(c, "too slow", flush);
-	}
+	unlink_locked(c);
+	c->why = "too slow";
+	c->gone_next = *gone;
+	*gone = c;
+	pthread_cond_broadcast(&room.space);	/* nobody waits for it now */
 }
 
 /*
  * Queues LEN bytes of DATA (and an LF if LF is set) for everyone in the
- * room but SKIP; the clients to flush go on *FLUSH. Those it makes too
- * slow are dropped once the loop is over, and the room is told.
+ * room but SKIP; the clients to flush go on *FLUSH, those it makes too
+ * slow on the work list *GONE.
  */
-static void broadcast_locked(struct client *skip, const char *data,
-			     size_t len, int lf, struct client **flush)
+static void queue_all_locked(struct client *skip, const char *data,
+			     size_t len, int lf, struct client **flush,
+			     struct client **gone)
 {
-	struct client *c, *next, *slow = NULL;
+	struct client *c, *next;
 
 	/* [broadcast] */
 	for (c = room.first; c != NULL; c = next) {
 		next = c->next;
-		if (c != skip && enqueue(c, data, len, lf, flush) < 0) {
-			unlink_locked(c);
-			c->done_next = slow;	/* borrowed until the reader ends */
-			slow = c;
-		}
+		if (c != skip && enqueue(c, data, len, lf, flush) < 0)
+			drop_locked(c, gone);
 	}
 	/* [/broadcast] */
-	while (slow != NULL) {
-		c = slow;
-		slow = slow->done_next;
-		say_left_locked(c, "too slow", flush);
+}
+
+/*
+ * Tells the room that each client on the work list GONE (already off the
+ * room's list) left, and why. A "left" line may make more clients too
+ * slow: they join the list, and are told about in turn. A loop, not a
+ * recursion: its depth would only be bounded by -m.
+ */
+static void say_left_locked(struct client *gone, struct client **flush)
+{
+	char line[MAX_NICK + 160];
+	int n;
+
+	while (gone != NULL) {
+		struct client *c = gone;
+
+		gone = c->gone_next;
+		if (c->why != NULL && c->why[0] != '\0')
+			n = snprintf(line, sizeof(line), "*** %s left (%s)",
+				     c->nick, c->why);
+		else
+			n = snprintf(line, sizeof(line), "*** %s left", c->nick);
+		if (n >= (int)sizeof(line))	/* never: the reason is short */
+			n = sizeof(line) - 1;
+		log_say("%s (%s) left%s%s", c->nick, c->addr,
+			c->why ? ": " : "", c->why ? c->why : "");
+		queue_all_locked(NULL, line, (size_t)n, 1, flush, &gone);
 	}
+}
+
+/* Queues for everyone but SKIP, and says who that made too slow. */
+static void broadcast_locked(struct client *skip, const char *data,
+			     size_t len, int lf, struct client **flush)
+{
+	struct client *gone = NULL;
+
+	queue_all_locked(skip, data, len, lf, flush, &gone);
+	say_left_locked(gone, flush);
+}
+
+/* Queues LINE for C alone; if that makes C too slow, drops it. */
+static void send_locked(struct client *c, const char *line, size_t len,
+			struct client **flush)
+{
+	struct client *gone = NULL;
+
+	if (enqueue(c, line, len, 1, flush) < 0 && c->in_room)
+		drop_locked(c, &gone);
+	say_left_locked(gone, flush);
+}
+
+/* ---------------------------------------------------------- backpressure */
+
+/*
+ * For LEN bytes of chat to C: returns -1 if C's queue has room for them
+ * (it stays under half of max_queue; the other half is for the server's
+ * own lines). Else marks C wanted, so that its sender wakes us, and
+ * returns how many seconds C may still take nothing before it counts as
+ * stalled: 0 if it is.
+ */
+static time_t stall_left(struct client *c, size_t len)
+{
+	time_t left = -1;
+
+	pthread_mutex_lock(&c->qlock);
+	if (!c->too_slow && !c->closing &&
+	    pending(c) + len > room.cfg.max_queue / 2) {
+		c->wanted = 1;
+		left = c->progress + STALL_SECONDS - now();
+		if (left < 0)
+			left = 0;
+	}
+	pthread_mutex_unlock(&c->qlock);
+	return left;
+}
+
+/* Waits on room.space, room.lock held, SECONDS at most. */
+static void wait_space_locked(time_t seconds)
+{
+	struct timespec deadline;
+
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += seconds;
+	pthread_cond_timedwait(&room.space, &room.lock, &deadline);
+}
+
+/*
+ * Backpressure: before FROM's LEN bytes of chat are queued for TO (NULL:
+ * everyone but FROM), checks that each has room. One that has none and
+ * has taken nothing for STALL_SECONDS is dropped as too slow (onto
+ * *GONE); for the others, waits for room. While FROM's reader waits here
+ * it reads nothing, so TCP slows FROM down. Returns 0 when there is room,
+ * 1 after a wait (the room may have changed: look again), or -1 if FROM
+ * is no longer in the room or the server is closing.
+ */
+static int make_space_locked(struct client *from, struct client *to,
+			     size_t len, struct client **gone)
+{
+	time_t wait = -1, left;
+	struct client *c, *next;
+
+	if (!from->in_room || room.closing)
+		return -1;
+	for (c = to ? to : room.first; c != NULL; c = next) {
+		next = to ? NULL : c->next;
+		if (c == from)
+			continue;
+		left = stall_left(c, len);
+		if (left == 0)
+			drop_locked(c, gone);
+		else if (left > 0 && (wait < 0 || left < wait))
+			wait = left;
+	}
+	if (wait < 0)
+		return 0;
+	wait_space_locked(wait);
+	return 1;
 }
 
 /* Gives C the first free name guestN. */
@@ -399,9 +527,24 @@ int room_open(const struct room_config *cfg)
 	return rc;
 }
 
-const struct room_config *room_config(void)
+/*
+ * Cuts every connection still in the room once FLUSH_SECONDS have passed
+ * since the goodbye: a client that does not read must not keep the server
+ * alive. Each reader then sees the end of its input and leaves.
+ */
+static void cut_laggards(void)
 {
-	return &room.cfg;
+	struct timespec deadline;
+
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += FLUSH_SECONDS;
+	pthread_mutex_lock(&room.lock);
+	while (room.count > 0 &&
+	       pthread_cond_timedwait(&room.reap, &room.lock, &deadline) == 0)
+		;
+	for (struct client *c = room.first; c != NULL; c = c->next)
+		shutdown(c->fd, SHUT_RDWR);	/* open: c is on the list */
+	pthread_mutex_unlock(&room.lock);
 }
 
 void room_close(void)
@@ -418,9 +561,11 @@ void room_close(void)
 		pthread_cond_broadcast(&c->qcond);
 		pthread_mutex_unlock(&c->qlock);
 	}
-	pthread_cond_signal(&room.reap);
+	pthread_cond_broadcast(&room.reap);
+	pthread_cond_broadcast(&room.space);	/* no reader waits any more */
 	pthread_mutex_unlock(&room.lock);
 	flush(list);
+	cut_laggards();
 	pthread_join(room.reaper, NULL);
 	pthread_attr_destroy(&room.attr);
 }
@@ -494,8 +639,11 @@ void room_leave(struct client *c, const char *reason)
 	pthread_mutex_lock(&room.lock);
 	if (c->in_room) {
 		unlink_locked(c);
+		c->why = reason;
+		c->gone_next = NULL;
 		if (!room.closing)
-			say_left_locked(c, reason, &list);
+			say_left_locked(c, &list);
+		pthread_cond_broadcast(&room.space);	/* nobody waits for c */
 	}
 	pthread_mutex_unlock(&room.lock);
 	flush(list);
@@ -505,7 +653,7 @@ void room_leave(struct client *c, const char *reason)
 	pthread_mutex_lock(&room.lock);
 	c->done_next = room.done;
 	room.done = c;
-	pthread_cond_signal(&room.reap);
+	pthread_cond_broadcast(&room.reap);
 	pthread_mutex_unlock(&room.lock);
 }
 
@@ -514,29 +662,26 @@ void room_tell(struct client *c, const char *line)
 	struct client *list = NULL;
 
 	pthread_mutex_lock(&room.lock);
-	send_locked(c, line, strlen(line), &list);
+	if (c->in_room)
+		send_locked(c, line, strlen(line), &list);
 	pthread_mutex_unlock(&room.lock);
 	flush(list);
 }
 
-void room_broadcast(struct client *skip, const char *line)
+int room_broadcast_lines(struct client *from, const char *lines, size_t len)
 {
-	struct client *list = NULL;
+	struct client *list = NULL, *gone = NULL;
+	int rc;
 
 	pthread_mutex_lock(&room.lock);
-	broadcast_locked(skip, line, strlen(line), 1, &list);
+	while ((rc = make_space_locked(from, NULL, len, &gone)) == 1)
+		;
+	if (rc == 0)
+		queue_all_locked(from, lines, len, 0, &list, &gone);
+	say_left_locked(gone, &list);
 	pthread_mutex_unlock(&room.lock);
 	flush(list);
-}
-
-void room_broadcast_lines(struct client *skip, const char *lines, size_t len)
-{
-	struct client *list = NULL;
-
-	pthread_mutex_lock(&room.lock);
-	broadcast_locked(skip, lines, len, 0, &list);
-	pthread_mutex_unlock(&room.lock);
-	flush(list);
+	return rc == 0 ? ROOM_OK : ROOM_GONE;
 }
 
 int room_rename(struct client *c, const char *nick)
@@ -547,9 +692,9 @@ int room_rename(struct client *c, const char *nick)
 
 	pthread_mutex_lock(&room.lock);
 	other = find_locked(nick);
-	if (other != NULL && other != c) {
+	if (!c->in_room || (other != NULL && other != c)) {
 		pthread_mutex_unlock(&room.lock);
-		return -1;
+		return c->in_room ? ROOM_REFUSED : ROOM_GONE;
 	}
 	memcpy(old, c->nick, sizeof(old));
 	snprintf(c->nick, sizeof(c->nick), "%s", nick);
@@ -558,30 +703,55 @@ int room_rename(struct client *c, const char *nick)
 	log_say("%s is now known as %s", old, nick);
 	pthread_mutex_unlock(&room.lock);
 	flush(list);
-	return 0;
+	return ROOM_OK;
+}
+
+/*
+ * Finds the client named TO once there is room in its queue for LEN bytes
+ * from C (see make_space_locked()). Returns it, or NULL with *RC set to
+ * ROOM_REFUSED (no such client) or ROOM_GONE.
+ */
+static struct client *whisper_target_locked(struct client *c, const char *to,
+					    size_t len, struct client **gone,
+					    int *rc)
+{
+	struct client *target;
+	int space;
+
+	do {
+		target = find_locked(to);
+		if (target == NULL) {
+			*rc = c->in_room ? ROOM_REFUSED : ROOM_GONE;
+			return NULL;
+		}
+		space = make_space_locked(c, target, len, gone);
+	} while (space == 1);	/* TARGET may have gone meanwhile */
+	*rc = space == 0 ? ROOM_OK : ROOM_GONE;
+	return space == 0 ? target : NULL;
 }
 
 int room_whisper(struct client *c, const char *to, const char *text)
 {
 	size_t size = strlen(text) + MAX_NICK + 16;
 	char *line = malloc(size);
-	struct client *target, *list = NULL;
-	int n;
+	struct client *target, *list = NULL, *gone = NULL;
+	int n, rc;
 
 	if (line == NULL)
-		return 0;	/* out of memory: the message is lost */
+		return ROOM_NOMEM;
 	pthread_mutex_lock(&room.lock);
-	target = find_locked(to);
+	target = whisper_target_locked(c, to, size, &gone, &rc);
 	if (target != NULL) {
 		n = snprintf(line, size, "*%s* %s", c->nick, text);
 		send_locked(target, line, (size_t)n, &list);
 		n = snprintf(line, size, "-> *%s* %s", target->nick, text);
 		send_locked(c, line, (size_t)n, &list);
 	}
+	say_left_locked(gone, &list);
 	pthread_mutex_unlock(&room.lock);
 	flush(list);
 	free(line);
-	return target != NULL ? 0 : -1;
+	return rc;
 }
 
 void room_list(struct client *c)
@@ -595,7 +765,7 @@ void room_list(struct client *c)
 	n = snprintf(head, sizeof(head), "*** online (%zu): ", room.count);
 	b.cap = (size_t)n + room.count * (MAX_NICK + 2) + 1;
 	b.data = malloc(b.cap);
-	if (b.data != NULL) {
+	if (b.data != NULL && c->in_room) {
 		memcpy(b.data, head, (size_t)n);
 		b.len = (size_t)n;
 		for (struct client *o = room.first; o != NULL; o = o->next)
@@ -606,11 +776,4 @@ void room_list(struct client *c)
 	pthread_mutex_unlock(&room.lock);
 	flush(list);
 	free(b.data);
-}
-
-void room_nick(struct client *c, char *nick)
-{
-	pthread_mutex_lock(&room.lock);
-	memcpy(nick, c->nick, MAX_NICK + 1);
-	pthread_mutex_unlock(&room.lock);
 }

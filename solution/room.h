@@ -28,6 +28,21 @@
 
 #include <pthread.h>
 #include <stddef.h>
+#include <time.h>
+
+/*
+ * Seconds a client whose queue is full may take nothing before it is
+ * dropped as too slow (the chat waits for it meanwhile).
+ */
+#define STALL_SECONDS 5
+
+/* What the room_* calls made by a client's reader return. */
+enum {
+	ROOM_OK = 0,
+	ROOM_REFUSED = -1,	/* the name is taken, or nobody has it */
+	ROOM_GONE = -2,		/* the client is no longer in the room: stop */
+	ROOM_NOMEM = -3		/* out of memory: nothing was sent */
+};
 
 /* A growable byte buffer. */
 struct buffer {
@@ -48,6 +63,8 @@ struct client {
 	char nick[MAX_NICK + 1];
 	int in_room;			/* on the list below */
 	struct client *prev, *next;	/* the list, in order of arrival */
+	struct client *gone_next;	/* a work list of clients that left */
+	const char *why;		/* why it left, for that list; or NULL */
 	struct client *done_next;	/* the reaper's list */
 
 	/* Guarded by qlock. */
@@ -63,6 +80,9 @@ struct client {
 	int too_slow;			/* queue overflowed: stop at once */
 	int writer_done;		/* the writer has stopped */
 	int send_error;			/* errno of the send that failed, or 0 */
+	int wanted;			/* a broadcaster waits for room here */
+	time_t progress;		/* when it last took bytes, or its
+					   queue last became non-empty */
 };
 
 /*
@@ -87,9 +107,6 @@ int room_open(const struct room_config *cfg);
  */
 void room_close(void);
 
-/* Returns the configuration given to room_open(). */
-const struct room_config *room_config(void);
-
 /*
  * Accepted connection FD from ADDR: starts its reader thread, which will
  * run READER. Returns 0, or an error code with FD closed.
@@ -110,34 +127,34 @@ int room_join(struct client *c);
  */
 void room_leave(struct client *c, const char *reason);
 
-/* Queues LINE (no LF) for C alone. */
+/* Queues LINE (no LF) for C alone, if C is still in the room. */
 void room_tell(struct client *c, const char *line);
 
-/* Queues LINE (no LF) for everyone in the room but SKIP (NULL: everyone). */
-void room_broadcast(struct client *skip, const char *line);
-
 /*
- * Queues LEN bytes of LINES, whole lines each ending in LF, for everyone
- * but SKIP: one lock and one wake-up per listener for a whole batch.
+ * Queues LEN bytes of LINES, whole lines each ending in LF, from FROM for
+ * everyone else: one lock and one wake-up per listener for a whole batch.
+ * Backpressure: while a listener's queue is full, waits for it to drain
+ * (or, if it takes nothing for STALL_SECONDS, drops it as too slow).
+ * Returns ROOM_OK, or ROOM_GONE if FROM is no longer in the room.
  */
-void room_broadcast_lines(struct client *skip, const char *lines, size_t len);
+int room_broadcast_lines(struct client *from, const char *lines, size_t len);
 
 /*
- * Renames C to NICK (already checked valid) and tells everyone.
- * Returns 0, or -1 if another client has that name, ignoring case.
+ * Renames C to NICK (already checked valid) and tells everyone. Returns
+ * ROOM_OK, ROOM_REFUSED if another client has that name, ignoring case,
+ * or ROOM_GONE.
  */
 int room_rename(struct client *c, const char *nick);
 
 /*
  * Sends TEXT privately from C to the client named TO (ignoring case), and
- * confirms to C. Returns 0, or -1 if there is no such client.
+ * confirms to C; waits for room in TO's queue as room_broadcast_lines()
+ * does. Returns ROOM_OK, ROOM_REFUSED if there is no such client,
+ * ROOM_GONE or ROOM_NOMEM.
  */
 int room_whisper(struct client *c, const char *to, const char *text);
 
 /* Tells C who is online, in order of arrival. */
 void room_list(struct client *c);
-
-/* Copies C's current nickname into NICK (MAX_NICK + 1 bytes). */
-void room_nick(struct client *c, char *nick);
 
 #endif

@@ -26,6 +26,14 @@
 #include <time.h>
 #include <unistd.h>
 
+/*
+ * The largest values -m, -l and -q take: far above any real use, and small
+ * enough that no size computed from them can overflow.
+ */
+#define LIMIT_CLIENTS 1000000
+#define LIMIT_LINE (1024 * 1024)
+#define LIMIT_QUEUE (1024 * 1024 * 1024)
+
 static const char *opt_addr;
 static const char *opt_port = DEFAULT_PORT;
 static struct room_config cfg = {
@@ -79,7 +87,8 @@ static const char *converse(struct client *c, struct line_reader *lr,
 			room_tell(c, ch->line);
 			break;
 		case LINE_AGAIN:
-			chat_flush(ch, c);
+			if (chat_flush(ch, c) < 0)
+				return NULL;	/* dropped: stop reading */
 			if (line_fill(lr) < 0)
 				return "connection lost";
 			break;
@@ -112,8 +121,6 @@ static void *serve_client(void *arg)
 	chat_free(&ch);
 	return NULL;
 }
-
-/* ------------------------------------------------------- accepting clients */
 
 /* ---------------------------------------------------------------- signals */
 
@@ -160,6 +167,8 @@ static int wait_for_client(int lfd)
 			return 1;
 	}
 }
+
+/* ------------------------------------------------------- accepting clients */
 
 /*
  * Says why accept() failed (ERR), once per kind of failure in a row; 0
@@ -208,17 +217,35 @@ static void accept_client(int lfd)
 
 /* ------------------------------------------------------------------ main */
 
-/* Parses the command line into opt_* and cfg, or exits as the contract says. */
+/*
+ * Checks that option -LETTER's VALUE is from LO to HI. Returns CLI_RUN, or
+ * CLI_BAD with the message in cli.error.
+ */
+static int check_range(char letter, size_t value, size_t lo, size_t hi)
+{
+	if (value >= lo && value <= hi)
+		return CLI_RUN;
+	snprintf(cli.error, sizeof(cli.error), "-%c must be from %zu to %zu",
+		 letter, lo, hi);
+	return CLI_BAD;
+}
+
+/*
+ * Parses the command line into opt_* and cfg, or exits as the contract
+ * says. A queue must hold two of the longest lines: chat may fill half of
+ * it (see room.c).
+ */
 static void parse_options(int argc, char **argv)
 {
 	int rc = cli_parse(&cli, argc, argv);
 
-	if (rc == CLI_RUN && cfg.max_queue < TEXT_CLEAN_SIZE(cfg.max_line) + 64) {
-		snprintf(cli.error, sizeof(cli.error),
-			 "-q must be at least %zu bytes for -l %zu",
-			 TEXT_CLEAN_SIZE(cfg.max_line) + 64, cfg.max_line);
-		rc = CLI_BAD;
-	}
+	if (rc == CLI_RUN)
+		rc = check_range('m', cfg.max_clients, 1, LIMIT_CLIENTS);
+	if (rc == CLI_RUN)
+		rc = check_range('l', cfg.max_line, 1, LIMIT_LINE);
+	if (rc == CLI_RUN)
+		rc = check_range('q', cfg.max_queue,
+				 2 * CHAT_LINE_SIZE(cfg.max_line), LIMIT_QUEUE);
 	if (rc != CLI_RUN)
 		cli_exit(&cli, rc);
 }

@@ -79,12 +79,26 @@ size_t text_clean(const char *in, size_t len, char *out)
 	return o;
 }
 
-int text_valid_nick(const char *nick)
+size_t text_cut(char *s, size_t len, size_t max)
 {
-	size_t len = strlen(nick);
+	if (len <= max)
+		return len;
+	len = max;
+	while (len > 0 && ((unsigned char)s[len] & 0xC0) == 0x80)
+		len--;		/* s[len] continues a character: back off */
+	s[len] = '\0';
+	return len;
+}
+
+int text_valid_nick(const char *nick, size_t len)
+{
+	static const char allowed[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				      "abcdefghijklmnopqrstuvwxyz0123456789_-";
 
 	if (len == 0 || len > MAX_NICK)
 		return 0;
-	return strspn(nick, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		      "abcdefghijklmnopqrstuvwxyz0123456789_-") == len;
+	for (size_t i = 0; i < len; i++)
+		if (nick[i] == '\0' || strchr(allowed, nick[i]) == NULL)
+			return 0;
+	return 1;
 }

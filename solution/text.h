@@ -18,7 +18,17 @@
  */
 size_t text_clean(const char *in, size_t len, char *out);
 
-/* Returns 1 if NICK is 1 to MAX_NICK characters of A-Z a-z 0-9 _ -, else 0. */
-int text_valid_nick(const char *nick);
+/*
+ * Shortens the valid UTF-8 string S (LEN bytes) to at most MAX bytes, on a
+ * character boundary: a cut never splits a multibyte character. Returns
+ * the new length (a NUL follows).
+ */
+size_t text_cut(char *s, size_t len, size_t max);
+
+/*
+ * Returns 1 if the LEN bytes of NICK are 1 to MAX_NICK characters of
+ * A-Z a-z 0-9 _ -, else 0.
+ */
+int text_valid_nick(const char *nick, size_t len);
 
 #endif
