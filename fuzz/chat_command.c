@@ -4,7 +4,8 @@
  * Input: what one client sends, cut at each LF into the lines the line
  * reader would hand to chat_handle() (at most MAX_LINE bytes each). The
  * room is replaced by a fake one, below, that checks everything chat.c
- * hands it. Checked, beyond crashes:
+ * hands it; the parsing itself is command_parse() (command_parse.c
+ * fuzzes it alone). Checked, beyond crashes:
  *   - every line sent to anyone (told, broadcast, a batch of chat, a
  *     private message) and the /quit reason is valid UTF-8 without control
  *     characters, holds no LF, and is no longer than a line may be;
@@ -20,7 +21,7 @@
 #include <string.h>
 
 /* Longest line the server may send: a clean MAX_LINE line and a prefix. */
-#define MAX_OUT (TEXT_CLEAN_SIZE(MAX_LINE) + MAX_NICK + 64)
+#define MAX_OUT (CHAT_LINE_SIZE(MAX_LINE) - 1)
 
 /* Stops the run: libFuzzer saves the input that got here. */
 static void fail(const char *what)
@@ -99,15 +100,9 @@ void room_tell(struct client *c, const char *line)
 	check_line("room_tell", line, strlen(line));
 }
 
-void room_broadcast(struct client *skip, const char *line)
+int room_broadcast_lines(struct client *from, const char *lines, size_t len)
 {
-	(void)skip;
-	check_line("room_broadcast", line, strlen(line));
-}
-
-void room_broadcast_lines(struct client *skip, const char *lines, size_t len)
-{
-	(void)skip;
+	(void)from;
 	if (len == 0 || lines[len - 1] != '\n')
 		fail("a batch that does not end with an LF");
 	for (const char *p = lines, *end = lines + len; p < end;) {
@@ -116,23 +111,24 @@ void room_broadcast_lines(struct client *skip, const char *lines, size_t len)
 		check_line("room_broadcast_lines", p, (size_t)(lf - p));
 		p = lf + 1;
 	}
+	return ROOM_OK;
 }
 
 int room_rename(struct client *c, const char *nick)
 {
-	if (!text_valid_nick(nick))
+	if (!text_valid_nick(nick, strlen(nick)))
 		fail("a rename to an invalid nickname");
 	if (strcmp(nick, "taken") == 0)
-		return -1;
+		return ROOM_REFUSED;
 	snprintf(c->nick, sizeof(c->nick), "%s", nick);
-	return 0;
+	return ROOM_OK;
 }
 
 int room_whisper(struct client *c, const char *to, const char *text)
 {
 	(void)c;
 	check_line("room_whisper", text, strlen(text));
-	return strcmp(to, "guest2") == 0 ? 0 : -1;
+	return strcmp(to, "guest2") == 0 ? ROOM_OK : ROOM_REFUSED;
 }
 
 void room_list(struct client *c)

@@ -8,6 +8,8 @@
  *     no C1, so nothing a terminal would act on;
  *   - text that is already clean comes out unchanged, and cleaning twice
  *     changes nothing more;
+ *   - text_cut() shortens clean text to the longest prefix within its
+ *     limit that does not split a character;
  *   - text_valid_nick() agrees with the nickname rule.
  */
 #include "config.h"
@@ -102,6 +104,31 @@ static int nick_rule(const char *s, size_t len)
 	return 1;
 }
 
+/* Checks text_cut() on the clean text S (LEN bytes) at every limit. */
+static void check_cut(const char *s, size_t len)
+{
+	char *copy = malloc(len + 1);
+
+	if (copy == NULL)
+		fail("out of memory");
+	for (size_t max = 0; max <= len; max++) {
+		size_t n, next;
+		uint32_t cp;
+
+		memcpy(copy, s, len + 1);
+		n = text_cut(copy, len, max);
+		if (n > max || copy[n] != '\0' || memcmp(copy, s, n) != 0)
+			fail("text_cut: not a prefix within the limit");
+		if (!is_clean(copy, n))
+			fail("text_cut: split a character");
+		next = n < len ? well_formed((const unsigned char *)s + n,
+					     len - n, &cp) : 0;
+		if (n < len && n + next <= max)
+			fail("text_cut: cut more than it had to");
+	}
+	free(copy);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -124,10 +151,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	m = text_clean(out, n, again);
 	if (m != n || memcmp(out, again, n) != 0)
 		fail("cleaning twice changed the text");
+	if (n <= 64)
+		check_cut(out, n);
 
 	memcpy(nick, in, size);
 	nick[size] = '\0';
-	if (text_valid_nick(nick) != nick_rule(nick, strlen(nick)))
+	if (text_valid_nick(nick, size) != nick_rule(nick, size))
 		fail("text_valid_nick disagrees with the nickname rule");
 	free(out);
 	free(again);
