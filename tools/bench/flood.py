@@ -20,6 +20,7 @@ import select
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 SIZE = 500            # bytes per flood line, LF excluded
@@ -123,7 +124,7 @@ def backlog(flood_progress, reader_progress):
     return most
 
 
-def run(top, host, port, lines, logdir, name):
+def run(top, host, port, pid, lines, logdir, name):
     """Runs one flood against the server at HOST PORT; returns the figures."""
     base = os.path.join(logdir, name.replace(" ", "-"))
     out = open(base + "-kit-client.txt", "wb+")
@@ -135,7 +136,7 @@ def run(top, host, port, lines, logdir, name):
     reader = subprocess.Popen([sys.executable, __file__, "read", host,
                                str(port), str(lines)], stdout=subprocess.PIPE)
     try:
-        return measure(host, port, lines, out.name, client, reader)
+        return measure(host, port, lines, out.name, client, reader, pid)
     finally:
         os.close(feed_w)           # the kit client half-closes, then ends
         for proc in (client, reader):
@@ -145,6 +146,7 @@ def run(top, host, port, lines, logdir, name):
                 proc.kill()
                 proc.wait()
         out.close()
+        os.unlink(out.name)        # up to 50 MB, and already counted
 
 
 def wait_ready(client_file, reader, deadline):
@@ -158,48 +160,84 @@ def wait_ready(client_file, reader, deadline):
         time.sleep(0.01)
 
 
-def measure(host, port, lines, client_file, client, reader):
+def rss_kb(pid):
+    """The resident memory of process PID in kB, or 0 once it is gone."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for row in f:
+                if row.startswith("VmRSS:"):
+                    return int(row.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+class Flooder(threading.Thread):
+    """Sends LINES flood lines on SOCK as fast as it takes them."""
+
+    def __init__(self, sock, lines):
+        super().__init__(daemon=True)
+        self.sock, self.lines = sock, lines
+        self.progress, self.error, self.end = [], None, None
+
+    def run(self):
+        batch = 100
+        try:
+            for seq in range(0, self.lines, batch):
+                top = min(self.lines, seq + batch)
+                self.sock.sendall(b"".join(flood_line(i)
+                                           for i in range(seq, top)))
+                self.progress.append((time.monotonic(), top))
+        except OSError as e:    # a timeout: the server stopped reading it
+            self.error = f"the flooder could not send: {e}"
+        self.end = time.monotonic()
+
+
+def measure(host, port, lines, client_file, client, reader, pid):
     """Floods once both readers are in; returns what each one got."""
     wait_ready(client_file, reader, time.monotonic() + 30)
     sock, _ = connect(host, port, 30)
     sock.settimeout(60)
-    flood, start, stuck = [], time.monotonic(), None
-    batch = 100
-    try:
-        for seq in range(0, lines, batch):
-            sock.sendall(b"".join(flood_line(i) for i in
-                                  range(seq, min(lines, seq + batch))))
-            flood.append((time.monotonic(), min(lines, seq + batch)))
-    except OSError as e:       # a timeout: the server stopped reading it
-        stuck = f"the flooder could not send: {e}"
-    sent_s = time.monotonic() - start
+    rss0 = rss_kb(pid)
+    flooder = Flooder(sock, lines)
+    start = time.monotonic()
+    flooder.start()
 
-    # The kit client's file, sampled until it is complete or stops growing.
-    counter, done, kit = Counter(), 0, []
-    last_change = time.monotonic()
-    while counter.got < lines and time.monotonic() - last_change < IDLE_S:
-        grown = count_file(client_file, counter, done)
+    # While it floods, sample the kit client's file and the server's memory,
+    # until the file is complete or stops growing once the flood is over.
+    counter, done, kit, rss = Counter(), 0, [], rss0
+    last_change = start
+    while counter.got < lines:
         now = time.monotonic()
+        grown = count_file(client_file, counter, done)
+        rss = max(rss, rss_kb(pid))
         if grown != done:
             last_change, done = now, grown
             kit.append((now, counter.got))
+        elif flooder.end is not None and now - last_change > IDLE_S:
+            break
+        elif now - start > 300:
+            break
         time.sleep(SAMPLE_S)
+    flooder.join(timeout=70)
     py = json.loads(reader.stdout.readline() or b"{}")
     sock.close()
+    sent_s = (flooder.end or time.monotonic()) - start
     return {
         "lines": lines, "size": SIZE, "flood_sent_s": sent_s,
         "flood_lines_per_s": lines / sent_s if sent_s else None,
         "kit_got": counter.got, "kit_bad": counter.bad,
         "kit_done_s": kit[-1][0] - start if kit else None,
-        "kit_backlog": backlog(flood, kit),
+        "kit_backlog": backlog(flooder.progress, kit),
         "py_got": py.get("got", 0), "py_bad": py.get("bad", 0),
         "py_why": py.get("why", "no report"),
         "py_done_s": py["progress"][-1][0] - start
         if py.get("progress") else None,
-        "py_backlog": backlog(flood, py.get("progress", [])),
-        "kit_alive": client.poll() is None, "flood_error": stuck,
-        "ok": stuck is None and counter.got == lines and counter.bad == 0
-        and py.get("got") == lines and py.get("bad") == 0,
+        "py_backlog": backlog(flooder.progress, py.get("progress", [])),
+        "server_rss_growth_kb": rss - rss0,
+        "kit_alive": client.poll() is None, "flood_error": flooder.error,
+        "ok": flooder.error is None and counter.got == lines and
+        counter.bad == 0 and py.get("got") == lines and py.get("bad") == 0,
     }
 
 
