@@ -7,10 +7,10 @@
  *   - cli_parse() says run, help or bad usage, and bad usage comes with a
  *     message;
  *   - when it says run, every value it stored is in range: a port is 0 to
- *     65535 written in digits, a size 1 to SIZE_MAX / 2, and a PORT operand
+ *     65535 written in digits, a size 1 to CLI_SIZE_MAX, and a PORT operand
  *     is a port;
- *   - cli_is_port() and cli_set_size() agree, on every argument, with the
- *     rules spelled out here.
+ *   - cli_is_port(), cli_set_size() and cli_parse_size() agree, on every
+ *     argument, with the rules spelled out here.
  */
 #include "cli.h"
 
@@ -22,6 +22,13 @@
 
 /* Most arguments tried, the program name included. */
 #define MAX_ARGS 64
+
+/* The largest size cli_set_size() takes: cli.h says, where it says. */
+#ifdef CLI_SIZE_MAX
+#define SIZE_LIMIT ((uintmax_t)CLI_SIZE_MAX)
+#else
+#define SIZE_LIMIT ((uintmax_t)SIZE_MAX / 2)
+#endif
 
 /* Stops the run: libFuzzer saves the input that got here. */
 static void fail(const char *what)
@@ -52,12 +59,12 @@ static int port_rule(const char *s)
 	return decimal(s, &v) && v <= 65535;
 }
 
-/* The size rule: digits only, 1 to SIZE_MAX / 2. */
-static int size_rule(const char *s, size_t *out)
+/* The size rule: digits only, MIN to MAX. */
+static int size_rule(const char *s, size_t *out, uintmax_t min, uintmax_t max)
 {
 	uintmax_t v;
 
-	if (!decimal(s, &v) || v == 0 || v > SIZE_MAX / 2)
+	if (!decimal(s, &v) || v < min || v > max)
 		return 0;
 	*out = (size_t)v;
 	return 1;
@@ -69,10 +76,20 @@ static void check_setters(const char *arg)
 	size_t got = 0, want = 0;
 	int ok = cli_set_size(arg, &got) == 0;
 
-	if (ok != size_rule(arg, &want) || (ok && got != want))
+	if (ok != size_rule(arg, &want, 1, SIZE_LIMIT) || (ok && got != want))
 		fail("cli_set_size disagrees with the size rule");
 	if (cli_is_port(arg) != port_rule(arg))
 		fail("cli_is_port disagrees with the port rule");
+#ifdef CLI_SIZE_MAX
+	/* The bounds of a narrower option, taken from the argument's length. */
+	{
+		size_t min = strlen(arg) % 3, max = min + strlen(arg) * 1000;
+
+		ok = cli_parse_size(arg, &got, min, max) == 0;
+		if (ok != size_rule(arg, &want, min, max) || (ok && got != want))
+			fail("cli_parse_size disagrees with the size rule");
+	}
+#endif
 }
 
 /* The options of the two programs tried, and where they store values. */
@@ -102,7 +119,7 @@ static void check_run(const struct cli *cli, int client)
 	if (!port_rule(port))
 		fail("an invalid -p was accepted");
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
-		if (sizes[i] == 0 || sizes[i] > SIZE_MAX / 2)
+		if (sizes[i] == 0 || sizes[i] > SIZE_LIMIT)
 			fail("a size out of range was accepted");
 	if (client && !port_rule(cli->operand[1]))
 		fail("an invalid PORT operand was accepted");
