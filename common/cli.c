@@ -10,9 +10,6 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Name shown in the usage: argv[0] without its directory. */
-static const char *usage_name = "program";
-
 /* Builds the getopt() option string ("a:p:h") for CLI into BUF. */
 static void optstring(const struct cli *cli, char *buf, size_t size)
 {
@@ -67,7 +64,6 @@ int cli_parse(struct cli *cli, int argc, char **argv)
 	const struct cli_option *o;
 	int c;
 
-	usage_name = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
 	util_set_progname(argv[0]);
 	optstring(cli, opts, sizeof(opts));
 	opterr = 0;
@@ -106,7 +102,7 @@ static void usage(const struct cli *cli, FILE *out, int full)
 {
 	const struct cli_option *o;
 
-	fprintf(out, "usage: %s [-h]", usage_name);
+	fprintf(out, "usage: %s [-h]", util_progname());
 	for (o = cli->options; o->letter; o++)
 		fprintf(out, o->arg ? " [-%c %s]" : " [-%c]", o->letter,
 			o->arg ? o->arg : "");
@@ -126,9 +122,10 @@ void cli_exit(const struct cli *cli, int status)
 		usage(cli, stdout, 1);
 		exit(0);
 	}
-	fprintf(stderr, "%s: %s\n", usage_name, cli->error);
+	fprintf(stderr, "%s: %s\n", util_progname(), cli->error);
 	usage(cli, stderr, 0);
-	fprintf(stderr, "Try '%s -h' for more information.\n", usage_name);
+	fprintf(stderr, "Try '%s -h' for more information.\n",
+		util_progname());
 	exit(2);
 }
 
@@ -158,19 +155,24 @@ int cli_set_port(const char *arg, void *dst)
 	return 0;
 }
 
-int cli_set_size(const char *arg, void *dst)
+int cli_parse_size(const char *arg, size_t *dst, size_t min, size_t max)
 {
 	char *end;
 	unsigned long long v;
 
 	if (*arg < '0' || *arg > '9')
-		return -1;
+		return -1;	/* strtoull() would take "-1" and " 1" */
 	errno = 0;
 	v = strtoull(arg, &end, 10);
-	if (errno != 0 || *end != '\0' || v == 0 || v > (size_t)-1 / 2)
+	if (errno != 0 || *end != '\0' || v < min || v > max)
 		return -1;
-	*(size_t *)dst = (size_t)v;
+	*dst = (size_t)v;
 	return 0;
+}
+
+int cli_set_size(const char *arg, void *dst)
+{
+	return cli_parse_size(arg, dst, 1, CLI_SIZE_MAX);
 }
 
 int cli_set_flag(const char *arg, void *dst)

@@ -11,6 +11,8 @@
 
 #include "config.h"
 
+#include <stddef.h>
+
 struct cli_option {
 	char letter;		/* 'p' for -p */
 	const char *arg;	/* its argument's name in the help ("PORT"), NULL if none */
@@ -52,13 +54,28 @@ int cli_parse(struct cli *cli, int argc, char **argv);
  * on stdout and exits 0, or prints the error and the usage on stderr and
  * exits 2, as the contract says.
  */
-void cli_exit(const struct cli *cli, int status);
+_Noreturn void cli_exit(const struct cli *cli, int status);
+
+/*
+ * Every number an option takes has a range, and a number out of it is bad
+ * usage (exit 2), never a value the program goes on with. cli_set_size()
+ * takes 1 to CLI_SIZE_MAX: small enough that a program may multiply it by
+ * a few without overflow. An option with a narrower range has a setter of
+ * its own that calls cli_parse_size() with it (step 02's client, -w).
+ */
+#define CLI_SIZE_MAX 1000000000
 
 /* Setters for cli_option.set. Each returns 0, or -1 if ARG is not valid. */
 int cli_set_string(const char *arg, void *dst);	/* const char * */
 int cli_set_port(const char *arg, void *dst);	/* const char *, 0..65535 */
-int cli_set_size(const char *arg, void *dst);	/* size_t, 1 or more */
+int cli_set_size(const char *arg, void *dst);	/* size_t, 1..CLI_SIZE_MAX */
 int cli_set_flag(const char *arg, void *dst);	/* int, set to 1 */
+
+/*
+ * Stores the decimal number ARG into *DST if it is from MIN to MAX, both
+ * included. Returns 0, or -1 if ARG is not such a number.
+ */
+int cli_parse_size(const char *arg, size_t *dst, size_t min, size_t max);
 
 /* Returns 1 if S is a port number (0..65535), 0 otherwise. */
 int cli_is_port(const char *s);

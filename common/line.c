@@ -2,6 +2,7 @@
  * line.c - a bounded line reader: see line.h.
  */
 #include "line.h"
+#include "util.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -45,7 +46,7 @@ ssize_t line_fill(struct line_reader *lr)
 	}
 	do
 		n = read(lr->fd, lr->buf + lr->end, room);
-	while (n < 0 && errno == EINTR && !(lr->stop != NULL && *lr->stop));
+	while (n < 0 && util_retry());
 	if (n == 0)
 		lr->eof = 1;
 	if (n > 0)

@@ -13,7 +13,6 @@
 #ifndef LINE_H
 #define LINE_H
 
-#include <signal.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -34,12 +33,6 @@ struct line_reader {
 	size_t end;	/* one past the last byte read */
 	int skipping;	/* dropping the rest of an overlong line */
 	int eof;	/* read() returned 0 */
-	/*
-	 * NULL (line_init's default): a read interrupted by a signal is tried
-	 * again. Else, once *stop is nonzero, an interrupted read fails with
-	 * EINTR: blocking code points it at stop_requested to stop on SIGINT.
-	 */
-	const volatile sig_atomic_t *stop;
 };
 
 /*
@@ -53,9 +46,9 @@ void line_free(struct line_reader *lr);
 
 /*
  * Reads once from the descriptor into the free end of the buffer, retrying
- * EINTR (unless lr->stop says to stop). Returns the byte count, 0 at end
- * of stream (and remembers it), or -1 (EAGAIN when a non-blocking
- * descriptor has nothing).
+ * EINTR unless a stop signal came (util_retry()). Returns the byte count,
+ * 0 at end of stream (and remembers it), or -1 (EAGAIN when a non-blocking
+ * descriptor has nothing, EINTR on a stop signal).
  */
 ssize_t line_fill(struct line_reader *lr);
 

@@ -120,7 +120,7 @@ int net_connect(const char *host, const char *port)
 		if (fd < 0)
 			continue;
 		while (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
-			if (errno != EINTR) {
+			if (!util_retry()) {
 				int saved = errno;
 
 				close(fd);
@@ -211,13 +211,16 @@ int net_send_all(int fd, const void *buf, size_t len)
 	while (len > 0) {
 		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
 
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
+		if (n < 0 && util_retry())
+			continue;
+		if (n < 0)
 			return -1;
-		}
 		p += n;
 		len -= (size_t)n;
+		if (len > 0 && stop_requested) {
+			errno = EINTR;	/* a stop signal cut it short */
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -244,24 +247,6 @@ int net_send_line(int fd, const char *fmt, ...)
 	n = net_format_line(line, fmt, ap);
 	va_end(ap);
 	return n < 0 ? -1 : net_send_all(fd, line, (size_t)n);
-}
-
-int net_write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 int net_set_nonblocking(int fd, int on)

@@ -10,6 +10,7 @@
 #define NET_H
 
 #include "config.h"
+#include "util.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -67,9 +68,10 @@ int net_peer_name(int fd, char *buf, size_t size);
 
 /*
  * Sends all LEN bytes of BUF on FD: send() may take fewer bytes than asked,
- * and a signal may interrupt it, so it loops until everything is gone.
- * Never raises SIGPIPE. Returns 0, or -1 (EPIPE or ECONNRESET mean the peer
- * left; EAGAIN means a non-blocking socket is full).
+ * and a signal may interrupt it, so it loops until everything is gone, or
+ * a stop signal came (util_retry()). Never raises SIGPIPE. Returns 0, or -1
+ * (EPIPE or ECONNRESET mean the peer left; EAGAIN means a non-blocking
+ * socket is full; EINTR, a stop signal).
  */
 int net_send_all(int fd, const void *buf, size_t len);
 
@@ -79,20 +81,14 @@ int net_send_all(int fd, const void *buf, size_t len);
  * takes a length, not a string). Returns its length, LF included, or -1
  * (EMSGSIZE) if it would be longer than MAX_LINE_OUT bytes before its LF.
  */
-int net_format_line(char *line, const char *fmt, va_list ap);
+int net_format_line(char *line, const char *fmt, va_list ap) KIT_PRINTF(2, 0);
 
 /*
  * Formats one line like printf, adds its LF, and sends it whole with
  * net_send_all(). The line may be up to MAX_LINE_OUT bytes (config.h)
  * before its LF; a longer one is not sent (EMSGSIZE). Returns 0, or -1.
  */
-int net_send_line(int fd, const char *fmt, ...);
-
-/*
- * Writes all LEN bytes of BUF to FD (a file, a pipe or a terminal), looping
- * like net_send_all(). Returns 0, or -1.
- */
-int net_write_all(int fd, const void *buf, size_t len);
+int net_send_line(int fd, const char *fmt, ...) KIT_PRINTF(2, 3);
 
 /*
  * Puts FD in non-blocking mode (on != 0) or back in blocking mode.

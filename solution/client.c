@@ -86,11 +86,11 @@ static int say(int fd, struct line_reader *keyboard)
 		if (rc == LINE_EOF || rc == LINE_ERROR)
 			return 0;
 		if (rc == LINE_TOO_LONG)
-			warn("line too long: not sent");
+			complain("line too long: not sent");
 	}
 	line[len] = '\n';	/* over the NUL: send the line with its LF */
 	if (net_send_all(fd, line, len + 1) < 0) {
-		warn("send:");
+		complain("send:");
 		return -1;
 	}
 	return strncasecmp(line, "/quit", 5) != 0 ||
@@ -120,9 +120,9 @@ static void *reader(void *arg)
 	}
 	free(clean);
 	if (rc == LINE_ERROR)
-		warn("connection lost:");
+		complain("connection lost:");
 	else if (!input_done(0))
-		warn("connection closed by server");
+		complain("connection closed by server");
 	if (rc == LINE_ERROR || !input_done(0))
 		exit(1);
 	return NULL;
@@ -156,7 +156,7 @@ int main(int argc, char **argv)
 	if (rc == 0) {
 		input_done(1);
 		if (shutdown(fd, SHUT_WR) < 0)
-			warn("shutdown:");	/* the reader says why */
+			complain("shutdown:");	/* the reader says why */
 	}
 	rc = pthread_join(tid, NULL);	/* if it returns, all went well */
 	if (rc != 0)

@@ -42,9 +42,9 @@ static void write_line(const char *line, unsigned long dropped)
 		int n = snprintf(note, sizeof(note),
 				 "(%lu log lines dropped: stderr was full)\n",
 				 dropped);
-		net_write_all(STDERR_FILENO, note, (size_t)n);
+		util_write_all(STDERR_FILENO, note, (size_t)n);
 	}
-	net_write_all(STDERR_FILENO, line, strlen(line));
+	util_write_all(STDERR_FILENO, line, strlen(line));
 }
 
 /* The logger thread: takes lines off the queue and writes them, one by one. */

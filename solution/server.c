@@ -277,7 +277,7 @@ int main(int argc, char **argv)
 
 	parse_options(argc, argv);
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (util_catch_stop_signals() < 0)	/* for SIGPIPE, ignored */
+	if (util_ignore_sigpipe() < 0)
 		die("sigaction:");
 	/* Blocked here, before any thread starts: every thread inherits it. */
 	sigemptyset(&stop_signals);

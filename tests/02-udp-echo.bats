@@ -33,6 +33,17 @@ $1" "$SERVER_PORT"
 	assert_equal "$status" 2
 }
 
+@test "client -w out of its range (1 ms to an hour) exits 2" {
+	local ms
+	for ms in 0 3600001 18446744073709551617 -1 ' 5' 5x; do
+		run --separate-stderr "$(impl_bin client)" -w "$ms" 127.0.0.1 1
+		assert_equal "$status" 2
+		[[ $stderr == *usage:* ]]
+	done
+	run "$(impl_bin client)" -w 3600000 -h
+	assert_success
+}
+
 @test "the kit client prints each echo and exits 0 at end of input" {
 	server_start
 	run timeout "$KIT_DEADLINE" "$(impl_bin client)" 127.0.0.1 "$SERVER_PORT" \
@@ -90,6 +101,43 @@ signal.pause()'
 		127.0.0.1 "$port" < <(echo "anyone there?")
 	assert_equal "$status" 1
 	[[ $stderr == *"no echo"* ]]
+}
+
+@test "the client prints only the server's echo, not a datagram from elsewhere" {
+	# A server that, before each echo, has a third socket (another port)
+	# send the client a datagram of its own. The client's socket is
+	# connect()ed to the server: the kernel drops the impostor's datagram.
+	spawn impostor /dev/null python3 -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0))
+other = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+other.bind(("127.0.0.1", 0))
+print("listening on 127.0.0.1:%d" % s.getsockname()[1], flush=True)
+while True:
+    data, peer = s.recvfrom(65535)
+    other.sendto(b"not the echo\n", peer)
+    s.sendto(data, peer)'
+	wait_for_line "$BATS_TEST_TMPDIR/impostor.out" '^listening on '
+	local port
+	port=$(sed -n 's/.*://p' "$BATS_TEST_TMPDIR/impostor.out")
+	run --separate-stderr timeout "$KIT_DEADLINE" "$(impl_bin client)" \
+		127.0.0.1 "$port" < <(printf 'first\nsecond\n')
+	assert_success
+	assert_output $'first\nsecond'
+}
+
+@test "with no server on the port, the client says refused at once" {
+	# A port nobody listens on: the kernel answers the datagram with an
+	# ICMP "port unreachable", which a connect()ed UDP socket reports as
+	# ECONNREFUSED. An hour's -w shows the client did not wait it out.
+	server_start
+	server_stop
+	run --separate-stderr timeout "$KIT_DEADLINE" "$(impl_bin client)" \
+		-w 3600000 127.0.0.1 "$SERVER_PORT" < <(echo "anyone there?")
+	assert_equal "$status" 1
+	assert_output ""
+	[[ $stderr == *refused* ]]
 }
 
 @test "SIGTERM ends the server with status 0" {

@@ -134,11 +134,11 @@ static void serve(int fd)
 			continue;
 		if (n < 0) {
 			if (!stop_requested)
-				warn("recv:");
+				complain("recv:");
 			return;
 		}
 		if (send_all(fd, buf, (size_t)n) < 0) {
-			warn("send:");
+			complain("send:");
 			return;
 		}
 	}
@@ -149,7 +149,7 @@ static void serve(int fd)
 	 * exactly the n bytes recv() returned (TCP hands you any number of
 	 * bytes, not lines), until recv() returns 0: the client is done.
 	 * recv() fails with EINTR when a signal arrives: try again, unless
-	 * stop_requested is set; on any other error, warn("recv:") and return.
+	 * stop_requested is set; on any other error, complain("recv:") and return.
 	 */
 	(void)fd;
 	(void)send_all;	/* keeps the compiler quiet until you call it */
@@ -164,7 +164,7 @@ int main(int argc, char **argv)
 	if (rc != CLI_RUN)
 		cli_exit(&cli, rc);
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (util_catch_stop_signals() < 0)
+	if (util_catch_stop_signals() < 0 || util_ignore_sigpipe() < 0)
 		die("sigaction:");
 	lfd = open_listener(opt_addr, opt_port);
 	announce(lfd);
@@ -179,7 +179,7 @@ int main(int argc, char **argv)
 
 		if (cfd < 0) {
 			if (errno != EINTR)
-				warn("accept:");
+				complain("accept:");
 			continue;	/* a failed accept never stops the server */
 		}
 		inet_ntop(AF_INET, &peer.sin_addr, ip, sizeof(ip));
@@ -194,7 +194,7 @@ int main(int argc, char **argv)
 	 * (a new descriptor, for that client alone), note() who it is, serve()
 	 * it, close() its descriptor, note() that it left. accept() fails with
 	 * EINTR on a stop signal: just go round, the loop checks the flag.
-	 * Any other failure: warn("accept:") and go on; never stop the server.
+	 * Any other failure: complain("accept:") and go on; never stop the server.
 	 */
 	(void)serve;	/* keeps the compiler quiet until you call it */
 #endif /* STARTER */

@@ -1,11 +1,16 @@
 /*
  * client.c - step 02: a UDP echo client.
  *
- * Each line of standard input goes out as one datagram with sendto(), and
- * the client waits for the echo with poll(). UDP promises nothing: if no
- * reply comes within the wait, the datagram or its echo was lost, and the
- * client says so and moves on. A late echo of an earlier line may then
- * show up in place of the next one: a real protocol would number them.
+ * Each line of standard input goes out as one datagram, and the client
+ * waits for the echo with poll(). UDP promises nothing: if no reply comes
+ * within the wait, the datagram or its echo was lost, and the client says
+ * so and moves on. A late echo of an earlier line may then show up in
+ * place of the next one: a real protocol would number them.
+ *
+ * The socket is connect()ed to the server. For UDP that sends nothing: it
+ * only fixes the peer, so that send() needs no address, the kernel drops
+ * datagrams from anyone else, and an ICMP "port unreachable" comes back as
+ * ECONNREFUSED instead of silence.
  */
 #include "cli.h"
 #include "config.h"
@@ -24,9 +29,15 @@
 
 static size_t opt_wait = UDP_TIMEOUT_MS;
 
+/* Stores -w MS, from 1 ms to an hour: poll() takes an int. */
+static int set_wait(const char *arg, void *dst)
+{
+	return cli_parse_size(arg, dst, 1, UDP_MAX_WAIT_MS);
+}
+
 static const struct cli_option options[] = {
-	{ 'w', "MS", "milliseconds to wait for each echo (default: "
-	  CLI_STR(UDP_TIMEOUT_MS) ")", cli_set_size, &opt_wait },
+	{ 'w', "MS", "milliseconds to wait for each echo, at most an hour "
+	  "(default: " CLI_STR(UDP_TIMEOUT_MS) ")", set_wait, &opt_wait },
 	{ 0 }
 };
 
@@ -88,27 +99,23 @@ int main(int argc, char **argv)
 	int fd, rc, lost = 0;
 
 	rc = cli_parse(&cli, argc, argv);
-	if (rc == CLI_RUN && opt_wait > UDP_MAX_WAIT_MS) {
-		snprintf(cli.error, sizeof(cli.error),
-			 "-w takes at most %d ms", UDP_MAX_WAIT_MS);
-		rc = CLI_BAD;	/* poll() takes an int */
-	}
 	if (rc != CLI_RUN)
 		cli_exit(&cli, rc);
 	fd = net_udp_open(cli.operand[0], cli.operand[1], &peer, &peerlen);
 	if (fd < 0)
 		die("cannot reach %s port %s: %s", cli.operand[0],
 		    cli.operand[1], net_strerror());
+	if (connect(fd, (struct sockaddr *)&peer, peerlen) < 0)
+		die("connect:");	/* no packet sent: only the peer is set */
 	while ((len = getline(&line, &cap, stdin)) > 0) {
 		if ((size_t)len > MAX_DATAGRAM) {
-			warn("line of %zd bytes is too long for one datagram", len);
+			complain("line of %zd bytes is too long for one datagram", len);
 			continue;
 		}
-		if (sendto(fd, line, (size_t)len, 0, (struct sockaddr *)&peer,
-			   peerlen) < 0)
-			die("sendto:");
+		if (send(fd, line, (size_t)len, 0) < 0)
+			die("send:");	/* ECONNREFUSED: no server there */
 		if (print_reply(fd) < 0) {
-			warn("no echo within %zu ms: datagram lost?", opt_wait);
+			complain("no echo within %zu ms: datagram lost?", opt_wait);
 			lost++;
 		}
 	}

@@ -49,11 +49,11 @@ static int echo_one(int fd)
 	if (n < 0) {
 		if (errno == EINTR)
 			return -1;
-		warn("recvfrom:");
+		complain("recvfrom:");
 		return 0;
 	}
 	if (sendto(fd, buf, (size_t)n, 0, (struct sockaddr *)&peer, len) < 0)
-		warn("sendto:");
+		complain("sendto:");
 	/* [/udp-echo] */
 	if (net_addr_name((struct sockaddr *)&peer, len, who, sizeof(who)) == 0)
 		note("%zd bytes from %s", n, who);
@@ -65,7 +65,7 @@ static int echo_one(int fd)
 	 * address (set the length to sizeof before each call: recvfrom()
 	 * changes it), then sendto() the n bytes back to that address. An
 	 * empty datagram (n == 0) is a datagram too: echo it. EINTR means a
-	 * stop signal: return -1. Any other failure: warn() and return 0.
+	 * stop signal: return -1. Any other failure: complain() and return 0.
 	 * net_addr_name() turns the address into text for a note().
 	 */
 	(void)fd;
@@ -82,7 +82,7 @@ int main(int argc, char **argv)
 	if (rc != CLI_RUN)
 		cli_exit(&cli, rc);
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (util_catch_stop_signals() < 0)
+	if (util_catch_stop_signals() < 0 || util_ignore_sigpipe() < 0)
 		die("sigaction:");
 	fd = net_udp_bind(opt_addr, opt_port);
 	if (fd < 0)

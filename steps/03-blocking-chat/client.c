@@ -48,11 +48,11 @@ static int say(int fd, struct line_reader *keyboard)
 		if (rc == LINE_EOF || rc == LINE_ERROR)
 			return 0;
 		if (rc == LINE_TOO_LONG)
-			warn("line too long (max %d bytes): not sent",
+			complain("line too long (max %d bytes): not sent",
 			     MAX_LINE);
 	}
 	if (net_send_line(fd, "%s", line) < 0) {
-		warn("send:");
+		complain("send:");
 		return -1;
 	}
 	return strcmp(line, "/quit") != 0;
@@ -72,11 +72,11 @@ static int hear(struct line_reader *from)
 	if (rc == LINE_OK)
 		printf("%s\n", line);
 	else if (rc == LINE_TOO_LONG)
-		warn("a line from the server was too long: dropped");
+		complain("a line from the server was too long: dropped");
 	else if (rc == LINE_EOF)
-		warn("connection closed by server");
+		complain("connection closed by server");
 	else
-		warn("connection lost:");
+		complain("connection lost:");
 	return rc == LINE_EOF ? 0 : rc == LINE_ERROR ? -1 : 1;
 }
 

@@ -63,15 +63,14 @@ static int accept_client(int lfd, struct client *c)
 	c->fd = accept(lfd, NULL, NULL);
 	if (c->fd < 0) {
 		if (errno != EINTR)
-			warn("accept:");	/* never a reason to stop */
+			complain("accept:");	/* never a reason to stop */
 		return -1;
 	}
 	if (line_init(&c->in, c->fd, MAX_LINE) < 0) {
-		warn("no memory for a new client");
+		complain("no memory for a new client");
 		close(c->fd);
 		return -1;
 	}
-	c->in.stop = &stop_requested;	/* a signal must not wait for it */
 	snprintf(c->nick, sizeof(c->nick), "guest%u", ++arrivals);
 	if (net_peer_name(c->fd, who, sizeof(who)) < 0)
 		snprintf(who, sizeof(who), "?");
@@ -102,7 +101,7 @@ static int answer(struct client *c, struct line_reader *keyboard)
 		if (rc == LINE_EOF || rc == LINE_ERROR)
 			return -1;
 		if (rc == LINE_TOO_LONG)
-			warn("line too long (max %d bytes): not sent",
+			complain("line too long (max %d bytes): not sent",
 			     MAX_LINE);
 	}
 	if (strcmp(line, "/quit") == 0)
@@ -160,7 +159,7 @@ static int converse(struct client *c, struct line_reader *keyboard)
 	 * skipped. Print any other line as "<NICK> text" on stdout, then let
 	 * answer() take the operator's turn: when it says -1, return -1.
 	 * Pitfall: a stop signal also ends line_read() with LINE_ERROR (see
-	 * c->in.stop): if stop_requested, return -1, not 0, or it never stops.
+	 * util_retry()): if stop_requested, return -1, not 0, or it never stops.
 	 */
 	(void)c;
 	(void)keyboard;
@@ -197,7 +196,7 @@ int main(int argc, char **argv)
 	if (rc != CLI_RUN)
 		cli_exit(&cli, rc);
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (util_catch_stop_signals() < 0)
+	if (util_catch_stop_signals() < 0 || util_ignore_sigpipe() < 0)
 		die("sigaction:");
 	lfd = net_listen(opt_addr, opt_port, LISTEN_BACKLOG);
 	if (lfd < 0)
@@ -207,7 +206,6 @@ int main(int argc, char **argv)
 	printf("listening on %s\n", name);
 	if (line_init(&keyboard, STDIN_FILENO, MAX_LINE) < 0)
 		die("out of memory");
-	keyboard.stop = &stop_requested;
 	while (!stop_requested && serve(lfd, &keyboard) == 0)
 		;
 	line_free(&keyboard);

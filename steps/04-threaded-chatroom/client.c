@@ -77,11 +77,11 @@ static int say(int fd, struct line_reader *keyboard)
 		if (rc == LINE_EOF || rc == LINE_ERROR)
 			return 0;
 		if (rc == LINE_TOO_LONG)
-			warn("line too long (max %d bytes): not sent",
+			complain("line too long (max %d bytes): not sent",
 			     MAX_LINE);
 	}
 	if (net_send_line(fd, "%s", line) < 0) {
-		warn("send:");
+		complain("send:");
 		return -1;
 	}
 	return strcmp(line, "/quit") != 0;
@@ -106,20 +106,20 @@ static void *reader(void *arg)
 		if (rc == LINE_OK)
 			printf("%s\n", line);	/* stdout is line-buffered */
 		else
-			warn("a line from the server was too long: dropped");
+			complain("a line from the server was too long: dropped");
 	}
 	/* [/reader-thread] */
 	if (rc == LINE_ERROR)
-		warn("connection lost:");
+		complain("connection lost:");
 	else
-		warn("connection closed by server");
+		complain("connection closed by server");
 	if (rc == LINE_ERROR || !input_done(0))
 		exit(1);
 #else /* STARTER */
 	/*
 	 * TODO: ARG is the line reader of the socket. Print each line
-	 * line_read() gives (LINE_OK) on stdout, warn() about a LINE_TOO_LONG,
-	 * until LINE_EOF or LINE_ERROR: then warn() "connection closed by
+	 * line_read() gives (LINE_OK) on stdout, complain() about a LINE_TOO_LONG,
+	 * until LINE_EOF or LINE_ERROR: then complain() "connection closed by
 	 * server" or "connection lost:". If the connection failed, or if you
 	 * were not done typing (input_done(0) is 0), exit(1): main is stuck
 	 * reading the keyboard. Else return, and main's pthread_join() ends.
@@ -155,7 +155,7 @@ int main(int argc, char **argv)
 	if (rc == 0) {
 		input_done(1);
 		if (shutdown(fd, SHUT_WR) < 0)
-			warn("shutdown:");	/* the reader says why */
+			complain("shutdown:");	/* the reader says why */
 	}
 	rc = pthread_join(tid, NULL);	/* if it returns, all went well */
 	if (rc != 0)

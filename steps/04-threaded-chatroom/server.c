@@ -98,11 +98,11 @@ static int accept_client(int lfd, struct client *c)
 	c->fd = accept(lfd, NULL, NULL);
 	if (c->fd < 0) {
 		if (errno != EINTR)
-			warn("accept:");	/* never a reason to stop */
+			complain("accept:");	/* never a reason to stop */
 		return -1;
 	}
 	if (line_init(&c->in, c->fd, MAX_LINE) < 0) {
-		warn("no memory for a new client");
+		complain("no memory for a new client");
 		close(c->fd);
 		return -1;
 	}
@@ -118,7 +118,8 @@ static int accept_client(int lfd, struct client *c)
  * FROM. A client whose send fails is shut down: its own thread then sees
  * the end of its stream and makes it leave.
  */
-static void broadcast(const struct client *from, const char *fmt, ...)
+static KIT_PRINTF(2, 3) void broadcast(const struct client *from,
+					const char *fmt, ...)
 {
 	char line[NET_LINE_SIZE];
 	va_list ap;
@@ -261,7 +262,7 @@ static void spawn(int lfd)
 	int rc;
 
 	if (c == NULL) {
-		warn("no memory for a new client");
+		complain("no memory for a new client");
 		return;
 	}
 	if (accept_client(lfd, c) < 0) {
@@ -274,14 +275,14 @@ static void spawn(int lfd)
 	rc = pthread_create(&tid, NULL, client_thread, c);
 	util_block_stop_signals(0);	/* so signals come to main alone */
 	if (rc != 0) {
-		warn("pthread_create: %s", strerror(rc));
+		complain("pthread_create: %s", strerror(rc));
 		leave(c);
 		return;
 	}
 	rc = pthread_detach(tid);	/* nobody will join it */
 	/* [/spawn] */
 	if (rc != 0)
-		warn("pthread_detach: %s", strerror(rc));
+		complain("pthread_detach: %s", strerror(rc));
 }
 
 int main(int argc, char **argv)
@@ -293,7 +294,7 @@ int main(int argc, char **argv)
 	if (rc != CLI_RUN)
 		cli_exit(&cli, rc);
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (util_catch_stop_signals() < 0)
+	if (util_catch_stop_signals() < 0 || util_ignore_sigpipe() < 0)
 		die("sigaction:");
 	lfd = net_listen(opt_addr, opt_port, LISTEN_BACKLOG);
 	if (lfd < 0)

@@ -63,14 +63,14 @@ static int say(int fd, struct line_reader *keyboard)
 		if (rc == LINE_EOF)
 			return 0;
 		if (rc == LINE_TOO_LONG) {
-			warn("line too long (max %d bytes): not sent",
+			complain("line too long (max %d bytes): not sent",
 			     MAX_LINE);
 			continue;
 		}
 		if (len == 0)
 			continue;
 		if (net_send_line(fd, "%s", line) < 0) {
-			warn("send:");
+			complain("send:");
 			return -1;
 		}
 		if (strcmp(line, "/quit") == 0)
@@ -98,7 +98,7 @@ static int hear(struct line_reader *from)
 		if (rc == LINE_OK)
 			printf("%s\n", line);	/* stdout is line-buffered */
 		else
-			warn("a line from the server was too long: dropped");
+			complain("a line from the server was too long: dropped");
 	}
 	return 1;
 }
@@ -133,15 +133,15 @@ int main(int argc, char **argv)
 			fds[KEYBOARD].fd = -1;
 			done = rc == 0;	/* -1: the server's end says why */
 			if (done && shutdown(fd, SHUT_WR) < 0)
-				warn("shutdown:");
+				complain("shutdown:");
 		}
 		if (fds[SERVER].revents && (rc = hear(&from)) <= 0)
 			break;
 	}
 	if (rc < 0)
-		warn("connection lost:");
+		complain("connection lost:");
 	else
-		warn("connection closed by server");
+		complain("connection closed by server");
 	line_free(&keyboard);
 	line_free(&from);
 	close(fd);

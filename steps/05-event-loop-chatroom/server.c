@@ -29,7 +29,6 @@
 
 #include <errno.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -74,12 +73,12 @@ struct client {
 };
 
 /* The first slots of the poll set; the clients come after them. */
-enum { LISTEN_SLOT, WAKE_SLOT, FIRST_CLIENT };
+enum { LISTEN_SLOT, STOP_SLOT, FIRST_CLIENT };
 
 /* [server] */
 /*
  * Everything the server knows. fds is the poll set: the listening socket,
- * the self-pipe, then one slot per client, and clients[i] is the client
+ * the stop descriptor, then one slot per client, and clients[i] is the client
  * of fds[i]. Both arrays grow as clients come; a client that leaves takes
  * the last slot's place. One thread uses all of it: no lock.
  */
@@ -93,48 +92,7 @@ static struct {
 } server;
 /* [/server] */
 
-/*
- * The self-pipe: the stop signal handler writes a byte into wake[1], and
- * wake[0] sits in the poll set, so a signal that comes just before poll()
- * is called still wakes it (see the README).
- */
-static int wake[2] = { -1, -1 };
-
-/* --- Signals and limits ------------------------------------------------- */
-
-/* SIGINT, SIGTERM: asks the loop to stop, and wakes poll() to see it. */
-static void on_stop_signal(int signo)
-{
-	int saved = errno;	/* the code it interrupts may look at errno */
-	ssize_t n;
-
-	(void)signo;
-	stop_requested = 1;
-	n = write(wake[1], "", 1);	/* if the pipe is full, poll() wakes */
-	(void)n;
-	errno = saved;
-}
-
-/*
- * Creates the self-pipe, ignores SIGPIPE and makes SIGINT and SIGTERM call
- * on_stop_signal(). Returns 0, or -1 with errno set.
- */
-static int catch_stop_signals(void)
-{
-	struct sigaction sa;
-
-	/* Non-blocking: the handler must never wait on a full pipe. */
-	if (pipe(wake) < 0 || net_set_nonblocking(wake[1], 1) < 0)
-		return -1;
-	if (util_catch_stop_signals() < 0)
-		return -1;
-	memset(&sa, 0, sizeof(sa));
-	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = on_stop_signal;
-	if (sigaction(SIGINT, &sa, NULL) < 0)
-		return -1;
-	return sigaction(SIGTERM, &sa, NULL);
-}
+/* --- Limits ------------------------------------------------------------- */
 
 /*
  * Raises the limit on open descriptors to the hard limit: each client is
@@ -268,7 +226,7 @@ static int queue(struct client *c, const char *buf, size_t len)
 		if (cap > c->out_cap) {
 			out = realloc(c->out, cap);
 			if (out == NULL) {
-				warn("no memory for %s's output", c->nick);
+				complain("no memory for %s's output", c->nick);
 				drop(c, "");
 				return -1;
 			}
@@ -294,7 +252,7 @@ static void deliver(struct client *c, const char *line, size_t len)
 }
 
 /* Sends one line, formatted like printf, to C alone. */
-static void tell(struct client *c, const char *fmt, ...)
+static KIT_PRINTF(2, 3) void tell(struct client *c, const char *fmt, ...)
 {
 	char line[NET_LINE_SIZE];
 	va_list ap;
@@ -311,7 +269,8 @@ static void tell(struct client *c, const char *fmt, ...)
  * Sends one line, formatted like printf, to every client in the room but
  * FROM. Nobody is waited for: each gets it now or in its output buffer.
  */
-static void broadcast(const struct client *from, const char *fmt, ...)
+static KIT_PRINTF(2, 3) void broadcast(const struct client *from,
+					const char *fmt, ...)
 {
 	char line[NET_LINE_SIZE];
 	va_list ap;
@@ -344,7 +303,7 @@ static struct client *accept_client(void)
 		if (errno == EMFILE || errno == ENFILE)
 			server.fds[LISTEN_SLOT].events = 0;
 		if (!would_block() && errno != EINTR)
-			warn("accept:");	/* never a reason to stop */
+			complain("accept:");	/* never a reason to stop */
 		return NULL;
 	}
 	/* Non-blocking, and no Nagle: a lone chat line leaves at once. */
@@ -352,7 +311,7 @@ static struct client *accept_client(void)
 	if (c == NULL || net_set_nonblocking(fd, 1) < 0 ||
 	    net_set_nodelay(fd) < 0 ||
 	    line_init(&c->in, fd, MAX_LINE) < 0 || slot_add(fd, c) < 0) {
-		warn("cannot take a new client:");
+		complain("cannot take a new client:");
 		if (c != NULL)
 			line_free(&c->in);
 		free(c);
@@ -511,12 +470,12 @@ static void handle_client_events(size_t i)
 
 /* --- Start and stop ----------------------------------------------------- */
 
-/* Makes the poll set: the listening socket LFD, then the self-pipe. */
+/* Makes the poll set: the listening socket LFD, then the stop descriptor. */
 static void server_init(int lfd)
 {
 	if (net_set_nonblocking(lfd, 1) < 0)
 		die("fcntl:");
-	if (slot_add(lfd, NULL) < 0 || slot_add(wake[0], NULL) < 0)
+	if (slot_add(lfd, NULL) < 0 || slot_add(util_stop_fd(), NULL) < 0)
 		die("out of memory");
 }
 
@@ -532,8 +491,6 @@ static void server_free(void)
 		free(c);
 	}
 	close(server.fds[LISTEN_SLOT].fd);
-	close(wake[0]);
-	close(wake[1]);
 	free(server.fds);
 	free(server.clients);
 }
@@ -547,7 +504,8 @@ int main(int argc, char **argv)
 	if (rc != CLI_RUN)
 		cli_exit(&cli, rc);
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (catch_stop_signals() < 0)
+	if (util_catch_stop_signals() < 0 || util_ignore_sigpipe() < 0 ||
+	    util_stop_fd() < 0)
 		die("cannot catch the stop signals:");
 	raise_fd_limit();
 	lfd = net_listen(opt_addr, opt_port, LISTEN_BACKLOG);

@@ -151,7 +151,7 @@ static size_t raise_nofile(void)
 		if (setrlimit(RLIMIT_NOFILE, &want) == 0)
 			rl = want;
 		else
-			warn("setrlimit RLIMIT_NOFILE:");
+			complain("setrlimit RLIMIT_NOFILE:");
 	}
 	return rl.rlim_cur == RLIM_INFINITY ? (size_t)-1 : (size_t)rl.rlim_cur;
 }
@@ -385,7 +385,7 @@ int main(int argc, char **argv)
 	bench.host = cli.operand[0];
 	bench.port = cli.operand[1];
 	check_options();
-	if (util_catch_stop_signals() < 0)
+	if (util_catch_stop_signals() < 0 || util_ignore_sigpipe() < 0)
 		die("sigaction:");
 	setup(raise_nofile());
 	return bench.cap > 0 ? run_cap() : run_chat();
