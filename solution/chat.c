@@ -5,6 +5,7 @@
 #include "chat.h"
 #include "command.h"
 #include "text.h"
+#include "util.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,7 +20,7 @@
 
 /* Queues a formatted line for C alone. */
 static void tell(struct chat *ch, struct client *c, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+	KIT_PRINTF(3, 4);
 
 static void tell(struct chat *ch, struct client *c, const char *fmt, ...)
 {
@@ -189,20 +190,26 @@ static int command(struct chat *ch, struct client *c, const struct command *cmd)
 
 /* ------------------------------------------------------------ public API */
 
-int chat_init(struct chat *ch, const struct room_config *cfg)
+void chat_init(struct chat *ch, const struct room_config *cfg)
 {
 	memset(ch, 0, sizeof(*ch));
 	ch->size = CHAT_LINE_SIZE(cfg->max_line);
-	ch->clean = malloc(ch->size);
-	ch->line = malloc(ch->size);
 	/* A batch must fit in half a listener's queue (see room.c). */
 	ch->batch_max = cfg->max_queue / 4 < BATCH_MAX ? cfg->max_queue / 4
 						       : BATCH_MAX;
-	if (ch->clean == NULL || ch->line == NULL) {
-		chat_free(ch);
-		return -1;
-	}
-	return 0;
+}
+
+/*
+ * Allocates the scratch buffers on the first line: a client that never
+ * says anything costs none of it. Returns 0, or -1 if out of memory.
+ */
+static int chat_ready(struct chat *ch)
+{
+	if (ch->clean == NULL)
+		ch->clean = malloc(ch->size);
+	if (ch->line == NULL)
+		ch->line = malloc(ch->size);
+	return ch->clean != NULL && ch->line != NULL ? 0 : -1;
 }
 
 void chat_free(struct chat *ch)
@@ -231,6 +238,10 @@ int chat_handle(struct chat *ch, struct client *c, const char *line, size_t len)
 	command_parse(line, len, &cmd);
 	if (cmd.verb == COMMAND_NONE)
 		return 1;
+	if (chat_ready(ch) < 0) {
+		room_tell(c, "*** error: out of memory, line dropped");
+		return 1;
+	}
 	if (cmd.verb == COMMAND_CHAT)
 		return relay(ch, c, 0, cmd.text) == 0;
 	return command(ch, c, &cmd);

@@ -20,7 +20,7 @@
  * the batch of chat lines not yet handed to the room.
  */
 struct chat {
-	char *clean;		/* text after text_clean() */
+	char *clean;		/* text after text_clean(); NULL until needed */
 	char *line;		/* the line sent on: a prefix and the clean text */
 	size_t size;		/* bytes in each */
 	struct buffer batch;	/* chat lines for the others, each with its LF */
@@ -29,10 +29,10 @@ struct chat {
 };
 
 /*
- * Sizes the buffers for the room's configuration CFG.
- * Returns 0, or -1 (ENOMEM).
+ * Sizes the buffers for the room's configuration CFG; they are allocated
+ * on the client's first line, so an idle client costs none of them.
  */
-int chat_init(struct chat *ch, const struct room_config *cfg);
+void chat_init(struct chat *ch, const struct room_config *cfg);
 
 /* Frees the buffers. */
 void chat_free(struct chat *ch);

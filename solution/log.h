@@ -9,11 +9,13 @@
 #ifndef LOG_H
 #define LOG_H
 
+#include "util.h"
+
 /* Starts the logger thread. Returns 0 or an error code (pthread style). */
 int log_start(void);
 
 /* Queues "HH:MM:SS server: message" for stderr; drops it if the queue is full. */
-void log_say(const char *fmt, ...);
+void log_say(const char *fmt, ...) KIT_PRINTF(1, 2);
 
 /*
  * Writes what is queued (waiting at most about a second for a stalled

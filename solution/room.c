@@ -4,6 +4,7 @@
  */
 #include "room.h"
 #include "log.h"
+#include "out.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -21,7 +22,7 @@
 static struct {
 	pthread_mutex_t lock;	/* protects every field below but cfg and attr,
 				   and each client's nick, in_room, prev,
-				   next and done_next */
+				   next, gone_next, why and done_next */
 	pthread_cond_t reap;	/* a client left the room or was handed to the
 				   reaper, or closing */
 	pthread_cond_t space;	/* a queue someone waits on has room again, a
@@ -41,244 +42,15 @@ static struct {
 	.space = PTHREAD_COND_INITIALIZER,
 };
 
-/* ---------------------------------------------------------------- output */
-
 /*
- * How a line reaches a client:
- *  1. enqueue(), under room.lock: the line is appended to the client's
- *     queue (a memcpy), and the client goes on the caller's flush list.
- *  2. flush(), once room.lock is released: the caller sends each listed
- *     client what its socket takes right now, without blocking. Usually
- *     that is everything: no other thread is woken, no time is lost.
- *  3. What a full socket could not take waits in the client's out buffer;
- *     its writer thread sends it, blocking in send() until the client
- *     reads. A stuck client blocks only its own writer.
- * Only the thread that set c->sending may touch c->out or send on c->fd.
+ * Wakes the broadcasters waiting for room in a queue (see
+ * make_space_locked()). out.c calls it, holding no lock.
  */
-
-/* A drained out buffer larger than this is freed: idle clients stay small. */
-#define OUT_KEEP (16 * 1024)
-
-/*
- * Appends LEN bytes of DATA to B, and an LF if LF is set. Returns 0, or -1
- * if out of memory.
- */
-int buffer_add(struct buffer *b, const char *data, size_t len, int lf)
+static void room_has_room(void)
 {
-	if (b->len + len + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-		char *p;
-
-		while (cap < b->len + len + 1)
-			cap *= 2;
-		p = realloc(b->data, cap);
-		if (p == NULL)
-			return -1;
-		b->data = p;
-		b->cap = cap;
-	}
-	memcpy(b->data + b->len, data, len);
-	b->len += len;
-	if (lf)
-		b->data[b->len++] = '\n';
-	return 0;
-}
-
-/* Seconds on a clock that never jumps: to tell how long a client stalls. */
-static time_t now(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec;
-}
-
-/* Bytes waiting for C, queued or taken for sending. Called with qlock held. */
-static size_t pending(const struct client *c)
-{
-	return c->queue.len + c->out.len - c->out_pos;
-}
-
-/*
- * Marks C too slow: nothing more is queued for it, and its socket is shut
- * down so that a send() or read() stuck on it gives up. Called with qlock
- * held (and room.lock, which keeps the descriptor open).
- */
-static void mark_too_slow(struct client *c)
-{
-	c->too_slow = 1;
-	shutdown(c->fd, SHUT_RDWR);
-	pthread_cond_broadcast(&c->qcond);
-}
-
-/*
- * Queues LEN bytes of DATA for C, then an LF if LF is set (DATA is one
- * line), and puts C on the list *FLUSH unless it is on one already. A
- * queue that would outgrow max_queue marks C too slow instead. Returns 0,
- * or -1 when C has just become too slow. Called with room.lock held.
- */
-static int enqueue(struct client *c, const char *data, size_t len, int lf,
-		   struct client **flush)
-{
-	int rc = 0;
-
-	pthread_mutex_lock(&c->qlock);
-	if (!c->too_slow && !c->closing) {
-		if (pending(c) == 0)
-			c->progress = now();	/* the stall clock starts */
-		if (pending(c) + len + 1 > room.cfg.max_queue ||
-		    buffer_add(&c->queue, data, len, lf) < 0) {
-			mark_too_slow(c);
-			rc = -1;
-		} else if (!c->listed) {
-			c->listed = 1;
-			c->flush_next = *flush;
-			*flush = c;
-		}
-	}
-	pthread_mutex_unlock(&c->qlock);
-	return rc;
-}
-
-/*
- * Sends what waits for C, with send() FLAGS (MSG_DONTWAIT: only what the
- * socket takes now). Called with qlock held and c->sending set by the
- * caller; lets go of qlock around each send(). Returns 0 when all is sent,
- * 1 when the socket is full, -1 on error (in c->send_error).
- */
-static int send_pending(struct client *c, int flags)
-{
-	for (;;) {
-		struct buffer swap;
-		ssize_t n;
-		int err;
-
-		if (c->out_pos == c->out.len) {
-			/* All of out is gone: take the whole queue at once. */
-			swap = c->out;
-			c->out = c->queue;
-			c->queue = swap;
-			c->queue.len = c->out_pos = 0;
-		}
-		if (c->out.len == 0)
-			return 0;
-		pthread_mutex_unlock(&c->qlock);
-		n = send(c->fd, c->out.data + c->out_pos,
-			 c->out.len - c->out_pos, flags | MSG_NOSIGNAL);
-		err = errno;
-		pthread_mutex_lock(&c->qlock);
-		if (n >= 0) {
-			c->out_pos += (size_t)n;
-			c->progress = now();	/* it reads: not stalled */
-		} else if (err == EAGAIN || err == EWOULDBLOCK) {
-			return 1;
-		} else if (err != EINTR) {
-			c->send_error = err;
-			return -1;
-		}
-		if (c->out_pos == c->out.len && c->out.cap > OUT_KEEP) {
-			free(c->out.data);
-			memset(&c->out, 0, sizeof(c->out));
-			c->out_pos = 0;
-		}
-	}
-}
-
-/*
- * If a broadcaster waits for room in C's queue (c->wanted) and there is
- * some now, wakes it. Called with qlock held, by a thread that holds no
- * other lock; lets go of qlock meanwhile (room.lock comes first).
- */
-static void wake_waiters(struct client *c)
-{
-	if (!c->wanted || pending(c) > room.cfg.max_queue / 2)
-		return;
-	c->wanted = 0;
-	pthread_mutex_unlock(&c->qlock);
 	pthread_mutex_lock(&room.lock);
 	pthread_cond_broadcast(&room.space);
 	pthread_mutex_unlock(&room.lock);
-	pthread_mutex_lock(&c->qlock);
-}
-
-/*
- * Sends each client on LIST what its socket takes now, without blocking,
- * and leaves the rest to its writer. Called without room.lock: each client
- * stays alive while it is listed (room_leave() waits for that).
- */
-static void flush(struct client *list)
-{
-	while (list != NULL) {
-		struct client *c = list;
-
-		list = c->flush_next;	/* before c->listed is cleared */
-		pthread_mutex_lock(&c->qlock);
-		if (!c->sending && !c->too_slow && !c->writer_done) {
-			c->sending = 1;
-			if (send_pending(c, MSG_DONTWAIT) < 0)
-				shutdown(c->fd, SHUT_RDWR);
-			c->sending = 0;
-			wake_waiters(c);
-		}
-		c->listed = 0;
-		if (pending(c) > 0 || c->closing)
-			pthread_cond_broadcast(&c->qcond);
-		pthread_mutex_unlock(&c->qlock);
-	}
-}
-
-/*
- * The writer thread of a client: sends what flush() could not, blocking
- * until the client reads, and stops when the client leaves or fails. Then
- * it shuts the socket down, which wakes the reader if it is still reading.
- */
-static void *writer_main(void *arg)
-{
-	struct client *c = arg;
-
-	pthread_mutex_lock(&c->qlock);
-	while (!c->too_slow && !c->send_error) {
-		if (!c->sending && pending(c) > 0) {
-			c->sending = 1;
-			send_pending(c, 0);
-			c->sending = 0;
-			wake_waiters(c);
-		} else if (c->closing && !c->sending) {
-			break;		/* everything sent: done */
-		} else {
-			pthread_cond_wait(&c->qcond, &c->qlock);
-		}
-	}
-	c->writer_done = 1;
-	pthread_cond_broadcast(&c->qcond);
-	pthread_mutex_unlock(&c->qlock);
-	shutdown(c->fd, SHUT_RDWR);
-	return NULL;
-}
-
-/*
- * Asks C's writer to send what is left and stop; past FLUSH_SECONDS (a
- * client that does not read), cuts the connection. Waits until no flush()
- * holds C any more, then joins the writer.
- */
-static void stop_writer(struct client *c)
-{
-	struct timespec deadline;
-
-	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_sec += FLUSH_SECONDS;
-	pthread_mutex_lock(&c->qlock);
-	c->closing = 1;
-	pthread_cond_broadcast(&c->qcond);
-	while (!c->writer_done &&
-	       pthread_cond_timedwait(&c->qcond, &c->qlock, &deadline) == 0)
-		;
-	if (!c->writer_done)
-		shutdown(c->fd, SHUT_RDWR);	/* its send() fails now */
-	while (c->listed)	/* a flush() never blocks: this is short */
-		pthread_cond_wait(&c->qcond, &c->qlock);
-	pthread_mutex_unlock(&c->qlock);
-	pthread_join(c->writer, NULL);
 }
 
 /* ------------------------------------------------------------ membership */
@@ -322,11 +94,12 @@ static void unlink_locked(struct client *c)
 }
 
 /*
- * Takes C, whose queue overflowed or stalled, off the room's list and puts
- * it on the work list *GONE, to be announced by say_left_locked().
+ * Drops C, whose queue overflowed or stalled: takes it off the room's list
+ * and puts it on the work list *GONE, to be announced by say_left_locked().
  */
 static void drop_locked(struct client *c, struct client **gone)
 {
+	out_drop(&c->out);
 	unlink_locked(c);
 	c->why = "too slow";
 	c->gone_next = *gone;
@@ -340,7 +113,7 @@ static void drop_locked(struct client *c, struct client **gone)
  * slow on the work list *GONE.
  */
 static void queue_all_locked(struct client *skip, const char *data,
-			     size_t len, int lf, struct client **flush,
+			     size_t len, int lf, struct out **flush,
 			     struct client **gone)
 {
 	struct client *c, *next;
@@ -348,7 +121,7 @@ static void queue_all_locked(struct client *skip, const char *data,
 	/* [broadcast] */
 	for (c = room.first; c != NULL; c = next) {
 		next = c->next;
-		if (c != skip && enqueue(c, data, len, lf, flush) < 0)
+		if (c != skip && out_queue(&c->out, data, len, lf, flush) < 0)
 			drop_locked(c, gone);
 	}
 	/* [/broadcast] */
@@ -360,7 +133,7 @@ static void queue_all_locked(struct client *skip, const char *data,
  * slow: they join the list, and are told about in turn. A loop, not a
  * recursion: its depth would only be bounded by -m.
  */
-static void say_left_locked(struct client *gone, struct client **flush)
+static void say_left_locked(struct client *gone, struct out **flush)
 {
 	char line[MAX_NICK + 160];
 	int n;
@@ -384,7 +157,7 @@ static void say_left_locked(struct client *gone, struct client **flush)
 
 /* Queues for everyone but SKIP, and says who that made too slow. */
 static void broadcast_locked(struct client *skip, const char *data,
-			     size_t len, int lf, struct client **flush)
+			     size_t len, int lf, struct out **flush)
 {
 	struct client *gone = NULL;
 
@@ -394,39 +167,16 @@ static void broadcast_locked(struct client *skip, const char *data,
 
 /* Queues LINE for C alone; if that makes C too slow, drops it. */
 static void send_locked(struct client *c, const char *line, size_t len,
-			struct client **flush)
+			struct out **flush)
 {
 	struct client *gone = NULL;
 
-	if (enqueue(c, line, len, 1, flush) < 0 && c->in_room)
+	if (out_queue(&c->out, line, len, 1, flush) < 0 && c->in_room)
 		drop_locked(c, &gone);
 	say_left_locked(gone, flush);
 }
 
 /* ---------------------------------------------------------- backpressure */
-
-/*
- * For LEN bytes of chat to C: returns -1 if C's queue has room for them
- * (it stays under half of max_queue; the other half is for the server's
- * own lines). Else marks C wanted, so that its sender wakes us, and
- * returns how many seconds C may still take nothing before it counts as
- * stalled: 0 if it is.
- */
-static time_t stall_left(struct client *c, size_t len)
-{
-	time_t left = -1;
-
-	pthread_mutex_lock(&c->qlock);
-	if (!c->too_slow && !c->closing &&
-	    pending(c) + len > room.cfg.max_queue / 2) {
-		c->wanted = 1;
-		left = c->progress + STALL_SECONDS - now();
-		if (left < 0)
-			left = 0;
-	}
-	pthread_mutex_unlock(&c->qlock);
-	return left;
-}
 
 /* Waits on room.space, room.lock held, SECONDS at most. */
 static void wait_space_locked(time_t seconds)
@@ -459,7 +209,7 @@ static int make_space_locked(struct client *from, struct client *to,
 		next = to ? NULL : c->next;
 		if (c == from)
 			continue;
-		left = stall_left(c, len);
+		left = out_stall(&c->out, len, STALL_SECONDS);
 		if (left == 0)
 			drop_locked(c, gone);
 		else if (left > 0 && (wait < 0 || left < wait))
@@ -500,10 +250,7 @@ static void *reaper_main(void *arg)
 		room.done = c->done_next;
 		pthread_mutex_unlock(&room.lock);
 		pthread_join(c->reader, NULL);
-		pthread_mutex_destroy(&c->qlock);
-		pthread_cond_destroy(&c->qcond);
-		free(c->queue.data);
-		free(c->out.data);
+		out_free(&c->out);
 		free(c);
 		pthread_mutex_lock(&room.lock);
 		room.threads--;
@@ -550,21 +297,18 @@ static void cut_laggards(void)
 void room_close(void)
 {
 	static const char bye[] = "*** server shutting down";
-	struct client *list = NULL;
+	struct out *list = NULL;
 
 	pthread_mutex_lock(&room.lock);
 	room.closing = 1;
 	for (struct client *c = room.first; c != NULL; c = c->next) {
-		enqueue(c, bye, sizeof(bye) - 1, 1, &list);
-		pthread_mutex_lock(&c->qlock);
-		c->closing = 1;		/* the writer sends the rest, then stops */
-		pthread_cond_broadcast(&c->qcond);
-		pthread_mutex_unlock(&c->qlock);
+		out_queue(&c->out, bye, sizeof(bye) - 1, 1, &list);
+		out_close(&c->out);	/* sent, then the socket is shut */
 	}
 	pthread_cond_broadcast(&room.reap);
 	pthread_cond_broadcast(&room.space);	/* no reader waits any more */
 	pthread_mutex_unlock(&room.lock);
-	flush(list);
+	out_flush(list);
 	cut_laggards();
 	pthread_join(room.reaper, NULL);
 	pthread_attr_destroy(&room.attr);
@@ -581,8 +325,7 @@ int room_spawn(int fd, const char *addr, void *(*reader)(void *))
 	}
 	c->fd = fd;
 	snprintf(c->addr, sizeof(c->addr), "%s", addr);
-	pthread_mutex_init(&c->qlock, NULL);
-	pthread_cond_init(&c->qcond, NULL);
+	out_init(&c->out, fd, room.cfg.max_queue, room_has_room, &room.attr);
 	pthread_mutex_lock(&room.lock);
 	room.threads++;
 	pthread_mutex_unlock(&room.lock);
@@ -591,8 +334,7 @@ int room_spawn(int fd, const char *addr, void *(*reader)(void *))
 		pthread_mutex_lock(&room.lock);
 		room.threads--;
 		pthread_mutex_unlock(&room.lock);
-		pthread_mutex_destroy(&c->qlock);
-		pthread_cond_destroy(&c->qcond);
+		out_free(&c->out);
 		close(fd);
 		free(c);
 	}
@@ -602,21 +344,15 @@ int room_spawn(int fd, const char *addr, void *(*reader)(void *))
 int room_join(struct client *c)
 {
 	static const char full[] = "*** error: room is full";
-	struct client *list = NULL;
+	struct out *list = NULL;
 	char line[MAX_NICK + 64];
-	int rc, n;
+	int n;
 
-	rc = pthread_create(&c->writer, &room.attr, writer_main, c);
-	if (rc != 0) {
-		log_say("%s: cannot start a writer: %s", c->addr, strerror(rc));
-		return -1;
-	}
-	c->has_writer = 1;
 	pthread_mutex_lock(&room.lock);
 	if (room.closing || room.count >= room.cfg.max_clients) {
-		enqueue(c, full, sizeof(full) - 1, 1, &list);
+		out_queue(&c->out, full, sizeof(full) - 1, 1, &list);
 		pthread_mutex_unlock(&room.lock);
-		flush(list);
+		out_flush(list);
 		log_say("%s refused: room is full", c->addr);
 		return -1;
 	}
@@ -628,13 +364,13 @@ int room_join(struct client *c)
 	broadcast_locked(c, line, (size_t)n, 1, &list);
 	log_say("%s joined from %s (%zu online)", c->nick, c->addr, room.count);
 	pthread_mutex_unlock(&room.lock);
-	flush(list);
+	out_flush(list);
 	return 0;
 }
 
 void room_leave(struct client *c, const char *reason)
 {
-	struct client *list = NULL;
+	struct out *list = NULL;
 
 	pthread_mutex_lock(&room.lock);
 	if (c->in_room) {
@@ -646,9 +382,8 @@ void room_leave(struct client *c, const char *reason)
 		pthread_cond_broadcast(&room.space);	/* nobody waits for c */
 	}
 	pthread_mutex_unlock(&room.lock);
-	flush(list);
-	if (c->has_writer)
-		stop_writer(c);
+	out_flush(list);
+	out_stop(&c->out);
 	close(c->fd);
 	pthread_mutex_lock(&room.lock);
 	c->done_next = room.done;
@@ -659,18 +394,19 @@ void room_leave(struct client *c, const char *reason)
 
 void room_tell(struct client *c, const char *line)
 {
-	struct client *list = NULL;
+	struct out *list = NULL;
 
 	pthread_mutex_lock(&room.lock);
 	if (c->in_room)
 		send_locked(c, line, strlen(line), &list);
 	pthread_mutex_unlock(&room.lock);
-	flush(list);
+	out_flush(list);
 }
 
 int room_broadcast_lines(struct client *from, const char *lines, size_t len)
 {
-	struct client *list = NULL, *gone = NULL;
+	struct client *gone = NULL;
+	struct out *list = NULL;
 	int rc;
 
 	pthread_mutex_lock(&room.lock);
@@ -680,14 +416,15 @@ int room_broadcast_lines(struct client *from, const char *lines, size_t len)
 		queue_all_locked(from, lines, len, 0, &list, &gone);
 	say_left_locked(gone, &list);
 	pthread_mutex_unlock(&room.lock);
-	flush(list);
+	out_flush(list);
 	return rc == 0 ? ROOM_OK : ROOM_GONE;
 }
 
 int room_rename(struct client *c, const char *nick)
 {
 	char line[2 * MAX_NICK + 64], old[MAX_NICK + 1];
-	struct client *other, *list = NULL;
+	struct client *other;
+	struct out *list = NULL;
 	int n;
 
 	pthread_mutex_lock(&room.lock);
@@ -702,7 +439,7 @@ int room_rename(struct client *c, const char *nick)
 	broadcast_locked(NULL, line, (size_t)n, 1, &list);
 	log_say("%s is now known as %s", old, nick);
 	pthread_mutex_unlock(&room.lock);
-	flush(list);
+	out_flush(list);
 	return ROOM_OK;
 }
 
@@ -734,7 +471,8 @@ int room_whisper(struct client *c, const char *to, const char *text)
 {
 	size_t size = strlen(text) + MAX_NICK + 16;
 	char *line = malloc(size);
-	struct client *target, *list = NULL, *gone = NULL;
+	struct client *target, *gone = NULL;
+	struct out *list = NULL;
 	int n, rc;
 
 	if (line == NULL)
@@ -749,14 +487,14 @@ int room_whisper(struct client *c, const char *to, const char *text)
 	}
 	say_left_locked(gone, &list);
 	pthread_mutex_unlock(&room.lock);
-	flush(list);
+	out_flush(list);
 	free(line);
 	return rc;
 }
 
 void room_list(struct client *c)
 {
-	struct client *list = NULL;
+	struct out *list = NULL;
 	struct buffer b = { 0 };
 	char head[64];
 	int n;
@@ -774,6 +512,6 @@ void room_list(struct client *c)
 		send_locked(c, b.data, b.len, &list);
 	}
 	pthread_mutex_unlock(&room.lock);
-	flush(list);
+	out_flush(list);
 	free(b.data);
 }

@@ -1,39 +1,41 @@
 /*
- * room.h - the chatroom's shared state: who is in, and what waits to be
- * sent to each of them.
+ * room.h - the chatroom's shared state: who is in, and what they say.
  *
  * Threads, and what each one owns:
  *   main      accepts connections and starts one reader thread per client.
  *   reader    (one per client) reads the client's lines and acts on them;
- *             it joins the room, starts the client's writer, and at the end
- *             leaves the room, stops the writer and closes the socket.
- *             When it sends a line to the room, it queues the line for each
- *             listener, then sends each one what its socket takes at once,
- *             without ever blocking (see flush() in room.c).
- *   writer    (one per client) sends what its client's socket could not
- *             take at once, blocking until the client reads. A stuck client
+ *             it joins the room, and at the end leaves it, lets its output
+ *             drain (out_stop()) and closes the socket. When it sends a
+ *             line to the room, it queues the line for each listener, then
+ *             sends each one what its socket takes at once, without ever
+ *             blocking (see out.h).
+ *   writer    (only while a client's socket is full) sends the rest,
+ *             blocking until that client reads, then ends. A stuck client
  *             blocks its own writer and nobody else.
  *   reaper    joins reader threads as they end and frees their clients.
  *
  * Locks, always taken in this order:
- *   room.lock     the list of clients, their nicknames, the counters.
- *   client.qlock  that client's queue and its state flags.
+ *   room.lock   the list of clients, their nicknames, the counters.
+ *   out.lock    one client's output queue (out.h).
  * No socket I/O happens while either is held: queueing a line is a memcpy.
+ *
+ * Backpressure: a chat line is queued only when every listener's queue is
+ * under half full; the reader waits for that meanwhile, and reads nothing,
+ * so TCP slows its client down. A listener that takes nothing for
+ * STALL_SECONDS while the chat waits for it is dropped as too slow; so is
+ * one whose queue overflows (-q) with the server's own lines.
  */
 #ifndef ROOM_H
 #define ROOM_H
 
 #include "config.h"
 #include "net.h"
+#include "out.h"
 
 #include <pthread.h>
 #include <stddef.h>
-#include <time.h>
 
-/*
- * Seconds a client whose queue is full may take nothing before it is
- * dropped as too slow (the chat waits for it meanwhile).
- */
+/* Seconds a listener may take nothing while the chat waits for it. */
 #define STALL_SECONDS 5
 
 /* What the room_* calls made by a client's reader return. */
@@ -44,17 +46,11 @@ enum {
 	ROOM_NOMEM = -3		/* out of memory: nothing was sent */
 };
 
-/* A growable byte buffer. */
-struct buffer {
-	char *data;
-	size_t len, cap;
-};
-
 struct client {
-	int fd;				/* closed by the reader, after the writer is joined */
-	char addr[NET_NAME_LEN];	/* set before the threads start */
-	pthread_t reader, writer;
-	int has_writer;			/* set by the reader once it started */
+	int fd;				/* closed by the reader, at the end */
+	char addr[NET_NAME_LEN];	/* set before the reader starts */
+	pthread_t reader;
+	struct out out;			/* what waits to be sent to it */
 
 	/*
 	 * Guarded by room.lock. The nickname is only ever changed by the
@@ -66,30 +62,7 @@ struct client {
 	struct client *gone_next;	/* a work list of clients that left */
 	const char *why;		/* why it left, for that list; or NULL */
 	struct client *done_next;	/* the reaper's list */
-
-	/* Guarded by qlock. */
-	pthread_mutex_t qlock;
-	pthread_cond_t qcond;		/* the queue or a flag changed */
-	struct buffer queue;		/* bytes queued for this client */
-	struct buffer out;		/* bytes being sent: only the sender's */
-	size_t out_pos;			/* how much of out is sent */
-	int sending;			/* a thread is sending: no other may */
-	int listed;			/* on a flush list: must stay alive */
-	struct client *flush_next;	/* that list, owned by who listed it */
-	int closing;			/* writer: send what is left, then stop */
-	int too_slow;			/* queue overflowed: stop at once */
-	int writer_done;		/* the writer has stopped */
-	int send_error;			/* errno of the send that failed, or 0 */
-	int wanted;			/* a broadcaster waits for room here */
-	time_t progress;		/* when it last took bytes, or its
-					   queue last became non-empty */
 };
-
-/*
- * Appends LEN bytes of DATA to B, and an LF if LF is set.
- * Returns 0, or -1 if out of memory.
- */
-int buffer_add(struct buffer *b, const char *data, size_t len, int lf);
 
 struct room_config {
 	size_t max_clients;	/* -m */
@@ -101,9 +74,9 @@ struct room_config {
 int room_open(const struct room_config *cfg);
 
 /*
- * Tells every client the server is shutting down, lets their writers send
- * what is queued (FLUSH_SECONDS at most), waits for every client thread to
- * end, and frees everything.
+ * Tells every client the server is shutting down, lets what is queued
+ * drain (FLUSH_SECONDS at most, then cuts every connection still open),
+ * waits for every client thread to end, and frees everything.
  */
 void room_close(void);
 
@@ -114,16 +87,17 @@ void room_close(void);
 int room_spawn(int fd, const char *addr, void *(*reader)(void *));
 
 /*
- * For the reader thread: adds C to the room under a guest name, starts its
- * writer, welcomes it and tells the others. Returns 0, or -1 if the room is
- * full or the writer cannot start (C was told why).
+ * For the reader thread: adds C to the room under a guest name, welcomes
+ * it and tells the others. Returns 0, or -1 if the room is full (C was
+ * told so).
  */
 int room_join(struct client *c);
 
 /*
  * For the reader thread, at the end: removes C from the room (telling the
- * others, with REASON if not NULL), lets its writer finish, closes the
- * socket and hands C to the reaper. C must not be used afterwards.
+ * others, with REASON if not NULL), lets its output drain (FLUSH_SECONDS
+ * at most), closes the socket and hands C to the reaper. C must not be
+ * used afterwards.
  */
 void room_leave(struct client *c, const char *reason);
 

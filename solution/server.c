@@ -3,8 +3,9 @@
  *
  * The course's design, made robust: one thread per client reads its lines
  * (serve_client), and everything it says goes through the room (room.c),
- * which queues it for each listener's own writer thread. main() only
- * accepts. See README.md for the protocol and the architecture.
+ * which queues it for each listener (out.c) and makes a talker wait for a
+ * listener that is behind. main() only accepts. See README.md for the
+ * protocol and the architecture.
  */
 #include "chat.h"
 #include "cli.h"
@@ -22,6 +23,7 @@
 #include <string.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -63,6 +65,16 @@ static struct cli cli = {
 
 /* --------------------------------------------------------- client threads */
 
+/* Tells C its line was longer than -l and was dropped. */
+static void too_long(struct client *c)
+{
+	char line[80];
+
+	snprintf(line, sizeof(line), "*** error: line too long (max %zu bytes)",
+		 cfg.max_line);
+	room_tell(c, line);
+}
+
 /*
  * Reads lines from C and acts on each until C quits or goes. Chat lines
  * are batched, and the batch is handed on whenever the reader is about to
@@ -82,9 +94,7 @@ static const char *converse(struct client *c, struct line_reader *lr,
 				return ch->reason[0] ? ch->reason : NULL;
 			break;
 		case LINE_TOO_LONG:
-			snprintf(ch->line, ch->size, "*** error: line too long "
-				 "(max %zu bytes)", cfg.max_line);
-			room_tell(c, ch->line);
+			too_long(c);
 			break;
 		case LINE_AGAIN:
 			if (chat_flush(ch, c) < 0)
@@ -107,10 +117,9 @@ static void *serve_client(void *arg)
 	struct chat ch;
 	const char *reason = NULL;
 
-	if (line_init(&lr, c->fd, cfg.max_line) < 0 ||
-	    chat_init(&ch, &cfg) < 0) {
+	chat_init(&ch, &cfg);
+	if (line_init(&lr, c->fd, cfg.max_line) < 0) {
 		log_say("%s: out of memory", c->addr);
-		line_free(&lr);
 		room_leave(c, NULL);
 		return NULL;
 	}
@@ -124,24 +133,13 @@ static void *serve_client(void *arg)
 
 /* ---------------------------------------------------------------- signals */
 
-/* A pipe whose read end becomes readable (end of file) once we must stop. */
-static int stop_pipe[2] = { -1, -1 };
-
 /*
- * The signal thread. SIGINT and SIGTERM are blocked in every thread, so no
- * handler ever interrupts a thread at an awkward moment; this thread takes
- * them with sigwait() and wakes main() by closing the pipe's write end.
+ * Only the main thread takes SIGINT and SIGTERM: every other thread is
+ * started while they are blocked, and inherits that, so no handler ever
+ * interrupts its calls. The handler of common/util.c makes STOP_FD
+ * readable.
  */
-static void *wait_for_signal(void *arg)
-{
-	const sigset_t *set = arg;
-	int sig;
-
-	if (sigwait(set, &sig) == 0)
-		log_say("%s: stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
-	close(stop_pipe[1]);
-	return NULL;
-}
+static int stop_fd = -1;
 
 /*
  * Waits until LFD has a connection waiting or a stop signal came.
@@ -151,7 +149,7 @@ static int wait_for_client(int lfd)
 {
 	struct pollfd fds[2] = {
 		{ .fd = lfd, .events = POLLIN },
-		{ .fd = stop_pipe[0], .events = POLLIN },
+		{ .fd = stop_fd, .events = POLLIN },
 	};
 
 	for (;;) {
@@ -210,7 +208,9 @@ static void accept_client(int lfd)
 		close(fd);
 		return;
 	}
+	util_block_stop_signals(1);	/* for the reader: see stop_fd */
 	rc = room_spawn(fd, addr, serve_client);
+	util_block_stop_signals(0);
 	if (rc != 0)
 		log_say("%s: cannot start a thread: %s", addr, strerror(rc));
 }
@@ -250,6 +250,22 @@ static void parse_options(int argc, char **argv)
 		cli_exit(&cli, rc);
 }
 
+/*
+ * Raises the soft limit on open files to the hard one: each client holds a
+ * descriptor, and the default soft limit (often 1024) would cap the room
+ * far below what threads and memory allow.
+ */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		log_say("cannot raise the open files limit: %s", strerror(errno));
+}
+
 /* Opens the non-blocking listening socket and prints the ready line. */
 static int open_listener(void)
 {
@@ -271,34 +287,24 @@ static int open_listener(void)
 
 int main(int argc, char **argv)
 {
-	static sigset_t stop_signals;
-	pthread_t signal_thread;
 	int lfd, rc;
 
 	parse_options(argc, argv);
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (util_ignore_sigpipe() < 0)
-		die("sigaction:");
-	/* Blocked here, before any thread starts: every thread inherits it. */
-	sigemptyset(&stop_signals);
-	sigaddset(&stop_signals, SIGINT);
-	sigaddset(&stop_signals, SIGTERM);
-	if ((rc = pthread_sigmask(SIG_BLOCK, &stop_signals, NULL)) != 0)
-		die("pthread_sigmask: %s", strerror(rc));
-	if (pipe(stop_pipe) < 0)
-		die("pipe:");
-	if ((rc = log_start()) != 0 || (rc = room_open(&cfg)) != 0 ||
-	    (rc = pthread_create(&signal_thread, NULL, wait_for_signal,
-				 &stop_signals)) != 0)
+	if (util_ignore_sigpipe() < 0 || util_catch_stop_signals() < 0 ||
+	    (stop_fd = util_stop_fd()) < 0)
+		die("cannot catch signals:");
+	util_block_stop_signals(1);	/* inherited by the threads: see stop_fd */
+	if ((rc = log_start()) != 0 || (rc = room_open(&cfg)) != 0)
 		die("pthread_create: %s", strerror(rc));
+	util_block_stop_signals(0);
+	raise_fd_limit();
 	lfd = open_listener();
 	while (wait_for_client(lfd))
 		accept_client(lfd);
 	close(lfd);
-	pthread_kill(signal_thread, SIGTERM);	/* in case poll() failed */
-	pthread_join(signal_thread, NULL);
-	close(stop_pipe[0]);
-	log_say("shutting down");
+	log_say("%s", stop_requested ? "stop signal: shutting down"
+				     : "shutting down");
 	room_close();
 	log_stop();
 	return 0;

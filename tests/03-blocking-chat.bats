@@ -254,3 +254,19 @@ print("got:" + got.decode().replace("\n", "|"), flush=True)'
 	assert_equal "${#stderr_lines[@]}" 1
 	[[ $stderr == *refused* ]]
 }
+
+@test "SIGTERM ends the server while it is blocked sending to a client that does not read" {
+	server_start
+	# It sends and never reads: the server's send() blocks once the
+	# kernel buffers towards it are full. The stop signal must end that.
+	# Filling the buffers takes a few MB: three deadlines for that.
+	spawn nonreader /dev/null python3 "$BATS_TEST_DIRNAME/nonreader.py" \
+		"$SERVER_PORT" "$((KIT_DEADLINE * 3))" long-lines
+	KIT_DEADLINE=$((KIT_DEADLINE * 3)) \
+		wait_for_line "$BATS_TEST_TMPDIR/nonreader.out" '^stuck$' || {
+		cat "$BATS_TEST_TMPDIR/nonreader.err" >&2
+		return 1
+	}
+	status_of server_stop
+	assert_equal "$STATUS" 0
+}

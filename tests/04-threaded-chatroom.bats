@@ -77,6 +77,14 @@ teardown() { kit_teardown; }
 	chat_clients_vanishing_while_written_to
 }
 
+@test "a log nobody reads never blocks the server" {
+	chat_log_to_a_full_pipe_never_blocks
+}
+
+@test "out of descriptors, it stops accepting until a client leaves" {
+	chat_out_of_descriptors_waits_for_a_leaver
+}
+
 @test "the kit client prints lines while its input is still open" {
 	chat_client_prints_while_typing
 }

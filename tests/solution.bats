@@ -6,6 +6,7 @@
 
 STEP=solution
 load helpers
+load chatroom	# chat_py: python clients with deadlines (Peer, server_queues)
 
 teardown() { kit_teardown; }
 
@@ -45,6 +46,21 @@ py() {
 	assert_equal "$status" 2
 	run "$(impl_bin server)" -q 10
 	assert_equal "$status" 2
+}
+
+@test "every numeric option is range-checked: out of range exits 2 with the usage" {
+	local args
+	# -l 6148914691236517205 once made 3*l+1 wrap to 0: every client was
+	# then closed without a word.
+	for args in "-l 6148914691236517205" "-l 0" "-l 1048577" "-m 1000001" \
+		"-q 1073741825" "-q 18446744073709551615" "-l 100000 -q 65536"; do
+		# shellcheck disable=SC2086 # ARGS is several words
+		run --separate-stderr timeout "$KIT_DEADLINE" "$(impl_bin server)" \
+			-p 0 $args
+		[ "$status" -eq 2 ] || fail "server $args: exit $status, expected 2"
+		[[ $stderr == *"usage: server"* ]] ||
+			fail "server $args: no usage on stderr: $stderr"
+	done
 }
 
 @test "client -h shows -n NICK; a bad option exits 2" {
@@ -88,6 +104,43 @@ py() {
 	raw_expect b '^\*\*\* guest2 is now known as sixteen_chars_xx$'
 	raw_say a "still here"
 	raw_expect b '^<Alice> still here$'
+}
+
+@test "/nick with two words is an error that says a nickname has no spaces" {
+	server_start
+	join a b
+	raw_say a "/nick bad name"
+	raw_expect a '^\*\*\* error: .*nickname has no spaces'
+	raw_say a "/list"
+	raw_expect a '^\*\*\* online \(2\): guest1, guest2$'
+	raw_say a "/nick good  "
+	raw_expect a '^\*\*\* guest1 is now known as good$'
+}
+
+@test "every line the server sends is valid UTF-8, even when it cuts names and reasons" {
+	server_start
+	run chat_py '
+e = "\u00e9".encode()           # two bytes: a cut may fall between them
+a, b = Peer(), Peer()
+a.expect(joined(b))
+def check(line, start):
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError as err:
+        fail(f"invalid UTF-8 from the server: {line!r} ({err})")
+    if not line.startswith(start):
+        fail(f"expected {start!r}..., got {line[:80]!r}")
+a.send(b"/nick " + b"a" * 31 + e + b"\n")
+check(a.line(), b"*** error: invalid nickname")
+a.send(b"/msg " + b"n" * 31 + e + b" hi\n")
+check(a.line(), b"*** error: no such nickname")
+a.send(b"/" + b"c" * 31 + e + b"\n")
+check(a.line(), b"*** error: unknown command")
+a.send(b"/quit " + b"q" * 126 + e * 10 + b"\n")
+check(b.line(), b"*** " + a.nick + b" left (" + b"q" * 126)
+print("ok")'
+	assert_success
+	assert_output ok
 }
 
 @test "/list and /who answer in order of arrival" {
@@ -257,6 +310,112 @@ print(got, dropped)'
 	[ "$(rss_kb "$SERVER_PID")" -lt 65536 ]
 }
 
+# bats test_tags=heavy
+@test "a flood slows its sender down; readers that keep reading get every line" {
+	# Each time the python reader pauses, the flooder fills that reader's
+	# queue: the server must stop reading the flooder (backpressure), not
+	# drop the reader. The kit's own client reads into a file meanwhile.
+	server_start -q 262144
+	client_start k
+	wait_for_line "$BATS_TEST_TMPDIR/k.out" '^\*\*\* welcome guest1$'
+	run chat_py '
+N, SIZE = 20000, 500
+r = Peer(rcvbuf=16384)        # guest2: reads, with pauses
+f = Peer()                    # guest3: floods, never reads
+r.expect(joined(f))
+body = b"x" * (SIZE - 7)
+
+flooded = threading.Event()
+
+def flood():
+    for i in range(0, N, 100):
+        f.send(b"".join(b"%06d %s\n" % (j, body) for j in range(i, i + 100)))
+    flooded.set()
+threading.Thread(target=flood, daemon=True).start()
+
+def pushed_back():
+    # The server has stopped reading the flooder, or has cut r off (or
+    # the flood is over: what is left of it fits in the buffers).
+    fq = server_queues(f)
+    return (server_queues(r) is None or flooded.is_set() or
+            (fq is not None and fq[1] >= 65536))
+
+got = 0
+for pause_at in (1000, 6000, 11000, 16000, N):
+    while got < pause_at:
+        line = r.line()
+        if line != said(f, b"%06d %s" % (got, body)):
+            fail(f"line {got}: got {line[:60]!r}")
+        got += 1
+    if got < N:
+        wait_until(f"the server to stop reading the flooder ({got} read)",
+                   pushed_back)
+print(got)'
+	assert_success
+	assert_output 20000
+	wait_for_line "$BATS_TEST_TMPDIR/k.out" '^<guest3> 019999 '
+	run awk '/^<guest3> / { if ($2 + 0 != n++) { print "line " n ": " $2; exit 1 } }
+		/too slow/ { print; exit 1 } END { print n }' "$BATS_TEST_TMPDIR/k.out"
+	assert_success
+	assert_output 20000
+}
+
+# bats test_tags=heavy
+@test "nothing from a client dropped as too slow reaches the room after its 'left' line" {
+	server_start -q 262144
+	run chat_py '
+o = Peer()                     # reads everything
+v = Peer(rcvbuf=4096)          # talks without end, never reads
+f = Peer()                     # floods v until it is dropped
+o.expect(joined(v)); o.expect(joined(f))
+gone = threading.Event()
+
+def drain():
+    try:
+        while f.s.recv(65536):
+            pass
+    except OSError:
+        pass
+
+heard = threading.Semaphore(20)  # v may be 20 chunks ahead of o
+
+def talk():
+    try:
+        for i in range(0, 10**6, 100):
+            v.send(b"".join(b"v %d\n" % j for j in range(i, i + 100)))
+            heard.acquire(timeout=DEADLINE)
+    except OSError:
+        pass                   # the server cut v off
+
+seen = threading.Semaphore(0)  # one per chunk of f that o has read
+
+def flood():
+    # Paced by o, which keeps up: only v, which does not read, falls behind.
+    while not gone.is_set():
+        f.send(b"".join(b"f %s\n" % (b"x" * 1000) for _ in range(50)))
+        seen.acquire(timeout=DEADLINE)
+for job in (drain, talk, flood):
+    threading.Thread(target=job, daemon=True).start()
+
+left = b"*** " + v.nick + b" left (too slow)"
+got = {f.nick: 0, v.nick: 0}
+while (line := o.line()) != left:
+    for peer, chunk, sem in ((f, 50, seen), (v, 100, heard)):
+        if line.startswith(said(peer, b"")):
+            got[peer.nick] += 1
+            if got[peer.nick] % chunk == 0:
+                sem.release()
+gone.set()
+wait_until("the server to close v", lambda: server_queues(v) is None)
+f.send(b"the end\n")           # the last line o waits for
+after = 0
+while (line := o.line()) != said(f, b"the end"):
+    after += line.startswith(b"<" + v.nick + b"> ")
+print(after, "lines from v after its left line")'
+	assert_success
+	assert_output "0 lines from v after its left line"
+}
+
 @test "a full room says so and closes" {
 	server_start -m 2
 	join a b
@@ -406,6 +565,37 @@ print("all served")' "$BATS_TEST_TMPDIR/server.err"
 	raw_expect b '^\*\*\* server shutting down$'
 	raw_expect_eof a
 	raw_expect_eof b
+	status_of wait_exit "$SERVER_PID"
+	assert_equal "$STATUS" 0
+}
+
+@test "SIGTERM with output stuck on a client that does not read: exit 0 all the same" {
+	# 6 MB wait for a, which never reads: its writer is stuck in send().
+	# The server must tell b, flush for two seconds at most, and exit 0.
+	server_start -q 67108864
+	run chat_py '
+import signal
+a = Peer(rcvbuf=4096)
+b = Peer()
+a.expect(joined(b))
+b.send((b"y" * 1000 + b"\n") * 6000)
+wait_until("the server to read b", lambda: server_has_read(b))
+wait_until("output to wait for a", lambda: server_queues(a)[0] > 0)
+os.kill(PID, signal.SIGTERM)
+b.expect(b"*** server shutting down")
+if b.f.readline() != b"":
+    fail("b: expected the end of the connection")
+
+def ended():
+    try:
+        with open(f"/proc/{PID}/stat") as s:
+            return s.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+wait_until("the server to exit", ended)
+print("ok")'
+	assert_success
+	assert_output ok
 	status_of wait_exit "$SERVER_PID"
 	assert_equal "$STATUS" 0
 }

@@ -101,19 +101,22 @@ static void announce(int fd)
 /*
  * Sends all LEN bytes of BUF: send() may take fewer bytes than asked, so it
  * loops. (common/net.c has the same loop as net_send_all() for later steps.)
- * Returns 0, or -1 if the client is gone.
+ * Returns 0, or -1 if the client is gone or a stop signal came: a client
+ * that does not read keeps send() waiting, and only a signal ends that.
  */
 static int send_all(int fd, const char *buf, size_t len)
 {
 	while (len > 0) {
 		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
 
-		if (n < 0 && errno == EINTR)
+		if (n < 0 && errno == EINTR && !stop_requested)
 			continue;
 		if (n < 0)
 			return -1;
 		buf += n;
 		len -= (size_t)n;
+		if (len > 0 && stop_requested)
+			return -1;	/* the signal cut the send short */
 	}
 	return 0;
 }
@@ -138,7 +141,8 @@ static void serve(int fd)
 			return;
 		}
 		if (send_all(fd, buf, (size_t)n) < 0) {
-			complain("send:");
+			if (!stop_requested)
+				complain("send:");
 			return;
 		}
 	}

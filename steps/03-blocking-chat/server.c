@@ -78,11 +78,16 @@ static int accept_client(int lfd, struct client *c)
 	return 0;
 }
 
-/* Tells C that the line it sent was over MAX_LINE and was dropped. */
+/*
+ * Tells C that the line it sent was over MAX_LINE and was dropped. If that
+ * fails (C is gone, or a stop signal came while C kept the send waiting),
+ * C is shut down: the next read sees the end of its stream.
+ */
 static void refuse(struct client *c)
 {
-	net_send_line(c->fd, "*** error: line too long (max %d bytes)",
-		      MAX_LINE);
+	if (net_send_line(c->fd, "*** error: line too long (max %d bytes)",
+			  MAX_LINE) < 0)
+		shutdown(c->fd, SHUT_RDWR);
 }
 
 /*
@@ -106,8 +111,10 @@ static int answer(struct client *c, struct line_reader *keyboard)
 	}
 	if (strcmp(line, "/quit") == 0)
 		return -1;
-	if (net_send_line(c->fd, "<server> %s", line) < 0)
-		note("%s: send:", c->nick);	/* the next read sees it gone */
+	if (net_send_line(c->fd, "<server> %s", line) < 0) {
+		note("%s: send:", c->nick);
+		shutdown(c->fd, SHUT_RDWR);	/* as in refuse() */
+	}
 	return 0;
 }
 
