@@ -9,6 +9,7 @@
 #   make valgrind         the solution's and step 05's suites under valgrind
 #   make bench            compare the chat servers' speed (BENCHMARKS.md)
 #   make mutants          grade the kit's set of student bugs: the kill rate
+#   make fuzz             fuzz the parsers, FUZZ_SECONDS (60) each (fuzz/README.md)
 #   make handout          the students' copy, with the starter code:
 #                         dist/handout/ and dist/handout.tar.gz (tools/handout)
 #   make clean            remove every build output
@@ -23,7 +24,7 @@ PROGRAM_DIRS := $(patsubst %/Makefile,%,$(sort $(wildcard steps/*/Makefile)) \
 # STEP=NN (make test STEP=03), or any list with TESTS=.
 TESTS ?= $(if $(STEP),$(wildcard tests/$(STEP)-*.bats))
 
-.PHONY: all test valgrind bench demo slides clean $(PROGRAM_DIRS)
+.PHONY: all test valgrind bench fuzz demo slides clean $(PROGRAM_DIRS)
 
 all: $(PROGRAM_DIRS)
 
@@ -50,6 +51,11 @@ bench:
 	$(MAKE) SAN= all
 	tools/bench/run $(BENCH_ARGS)
 
+# libFuzzer targets under ASan+UBSan; they build with clang, not $(CC).
+FUZZ_SECONDS ?= 60
+fuzz:
+	$(MAKE) -C fuzz run FUZZ_SECONDS='$(FUZZ_SECONDS)'
+
 demo: all
 	tools/simulate
 
@@ -63,7 +69,7 @@ handout:
 	tools/handout
 
 clean:
-	for d in $(PROGRAM_DIRS); do $(MAKE) -C $$d clean SAN= || exit 1; done
+	for d in $(PROGRAM_DIRS) fuzz; do $(MAKE) -C $$d clean SAN= || exit 1; done
 	rm -rf dist
 
 # Grading (tools/grading/README.md):

@@ -31,6 +31,9 @@
 /* Connections the kernel keeps waiting for accept() (the listen() backlog). */
 #define LISTEN_BACKLOG 128
 
+/* Milliseconds a blocking server waits before accept() again when out of descriptors. */
+#define ACCEPT_PAUSE_MS 100
+
 /* Largest UDP payload step 02 handles: 65507 over IPv4, 65527 over IPv6. */
 #define MAX_DATAGRAM 65527
 

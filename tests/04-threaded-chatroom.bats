@@ -81,6 +81,10 @@ teardown() { kit_teardown; }
 	chat_log_to_a_full_pipe_never_blocks
 }
 
+@test "out of descriptors, it stops accepting until a client leaves" {
+	chat_out_of_descriptors_waits_for_a_leaver
+}
+
 @test "the kit client prints lines while its input is still open" {
 	chat_client_prints_while_typing
 }

@@ -552,6 +552,56 @@ print("ok")'
 	assert_equal "$STATUS" 0
 }
 
+# Out of descriptors (ulimit -n 40), accept() fails with EMFILE: the server
+# must neither spin nor fill its log, and must take the waiting clients as
+# soon as others leave.
+chat_out_of_descriptors_waits_for_a_leaver() {
+	# 40 descriptors: the standard three, the listening socket (and step
+	# 05's stop pipe), and 35 clients or so (fewer under a sanitizer). Not
+	# under KIT_WRAPPER: valgrind needs descriptors of its own.
+	# shellcheck disable=SC2016 # $0 is for the inner bash
+	spawn server /dev/null bash -c 'ulimit -n 40 && exec "$0" -p 0' \
+		"$(impl_bin server)"
+	SERVER_PID=$SPAWNED
+	wait_for_line "$BATS_TEST_TMPDIR/server.out" '^listening on '
+	SERVER_PORT=$(sed -n 's/.*://p' "$BATS_TEST_TMPDIR/server.out")
+	LOG="$BATS_TEST_TMPDIR/server.err" run chat_py '
+import select
+EMFILE = b"accept: Too many open files"
+
+def failures():
+    with open(os.environ["LOG"], "rb") as f:
+        return f.read().count(EMFILE)
+
+# 45 connections: the kernel completes them all (the backlog is 128).
+conns = [socket.create_connection(("127.0.0.1", PORT)) for _ in range(45)]
+wait_until("accept() to fail with EMFILE", lambda: failures() > 0)
+
+def welcomed():
+    return select.select(conns, [], [], 0)[0]
+
+# Those it accepted get their welcome at the next round; the others wait.
+wait_until("20 clients to be welcomed", lambda: len(welcomed()) >= 20)
+ready = welcomed()
+waiting = [c for c in conns if c not in ready]
+if len(ready) < 20 or not waiting:
+    fail(f"{len(ready)} accepted, {len(waiting)} waiting")
+for c in ready[:20]:
+    c.close()
+for c in waiting:
+    c.settimeout(DEADLINE)
+    line = c.makefile("rb").readline()
+    if not line.startswith(b"*** welcome "):
+        fail(f"a waiting client got {line!r}")
+# One failure logged per pause, and a pause ends only when a client
+# leaves: a loop that keeps calling accept() logs thousands.
+if failures() > 1 + 20:
+    fail(f"{failures()} accept() failures: the loop spins on EMFILE")
+print("ok")'
+	assert_success
+	assert_output ok
+}
+
 # --- The kit's client -------------------------------------------------------
 
 chat_client_prints_while_typing() {

@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char *opt_addr;
@@ -93,14 +94,17 @@ static void room_unlock(void)
 static int accept_client(int lfd, struct client *c)
 {
 	static unsigned arrivals;	/* only main() gets here */
+	const struct timespec pause = { 0, ACCEPT_PAUSE_MS * 1000000L };
 	char who[NET_NAME_LEN];
 
 	c->fd = accept(lfd, NULL, NULL);
 	if (c->fd < 0) {
-		if (errno != EINTR)
-			complain("accept:");	/* never a reason to stop */
+		/* Never a reason to stop; out of descriptors, wait a little. */
+		if (util_accept_failed(errno))
+			nanosleep(&pause, NULL);	/* a signal cuts it short */
 		return -1;
 	}
+	util_accept_failed(0);
 	if (line_init(&c->in, c->fd, MAX_LINE) < 0) {
 		complain("no memory for a new client");
 		close(c->fd);

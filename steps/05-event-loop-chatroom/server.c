@@ -322,12 +322,11 @@ static struct client *accept_client(void)
 
 	if (fd < 0) {
 		/* Out of descriptors: stop asking until a client leaves. */
-		if (errno == EMFILE || errno == ENFILE)
+		if (util_accept_failed(errno))
 			server.fds[LISTEN_SLOT].events = 0;
-		if (!would_block() && errno != EINTR)
-			complain("accept:");	/* never a reason to stop */
-		return NULL;
+		return NULL;	/* never a reason to stop */
 	}
+	util_accept_failed(0);
 	/* Non-blocking, and no Nagle: a lone chat line leaves at once. */
 	c = calloc(1, sizeof(*c));
 	if (c == NULL || net_set_nonblocking(fd, 1) < 0 ||

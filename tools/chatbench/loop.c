@@ -22,7 +22,6 @@
 
 #include <errno.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,14 +94,13 @@ static void client_fail(struct client *c, const char *call, int err)
 static void adopt(int fd, enum client_state state)
 {
 	struct client *c = &bench.cl[bench.ncl++];
-	int on = 1;
 
 	c->fd = fd;
 	c->state = state;
 	c->started = now_ns();
 	bench.open++;
 	bench.pending++;
-	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) < 0)
+	if (net_set_nodelay(fd) < 0)
 		die("setsockopt TCP_NODELAY:");
 	watch(c, EPOLL_CTL_ADD, state == CL_CONNECTING);
 }
