@@ -1,0 +1,316 @@
+# experiments.bash - the lab's experiments, sourced by tools/netlab.
+#
+# Each experiment uses the lab that is up (NETLAB_ID), or brings one up for
+# its run and takes it down after. It prints what it measured, and keeps
+# its files (results, ladders as text and SVG, captures) in
+# dist/netlab/NAME/, where the slides find them. Every process it starts
+# is stopped, and every impairment it set is cleared, however it ends.
+# shellcheck shell=bash
+
+EXPERIMENTS=(addressing handshake tcp-vs-udp chat)
+X_PIDS=()
+X_OWN_LAB=0
+X_DIR=
+PORT=4242
+
+# Starts the experiment NAME: its folder, the lab, the clean-up.
+x_begin() {
+	X_DIR=$KIT/dist/netlab/$1
+	rm -rf "$X_DIR"
+	mkdir -p "$X_DIR"
+	local b
+	for b in steps/01-tcp-echo/server steps/01-tcp-echo/client steps/02-udp-echo/server \
+		steps/02-udp-echo/client solution/server solution/client; do
+		[ -x "$KIT/$b" ] || die "$b is not built: run make first (make lab does both)"
+	done
+	trap x_end EXIT
+	trap 'exit 130' INT TERM
+	if ! is_up; then
+		cmd_up >/dev/null
+		X_OWN_LAB=1
+	fi
+	local h
+	for h in "${HOSTS[@]}"; do clear_host "$h"; done
+	cd "$KIT" || exit 1
+}
+
+# The EXIT trap: stops what the experiment started, clears the wire, and
+# takes the lab down if the experiment brought it up.
+x_end() {
+	local pid h
+	for pid in "${X_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+	for pid in "${X_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+	X_PIDS=()
+	stop_capture
+	if [ "$X_OWN_LAB" -eq 1 ]; then
+		teardown
+		X_OWN_LAB=0
+	elif is_up; then
+		for h in "${HOSTS[@]}"; do clear_host "$h"; done
+	fi
+}
+
+# x_spawn NAME HOST CMD...: runs CMD on HOST in the background, its output
+# in NAME.out and NAME.err of the experiment's folder. Sets X_PID.
+x_spawn() {
+	local name=$1 h=$2
+	shift 2
+	ip netns exec "$(ns_of "$h")" "$@" </dev/null >"$X_DIR/$name.out" 2>"$X_DIR/$name.err" &
+	X_PID=$!
+	X_PIDS+=("$X_PID")
+}
+
+# x_server NAME HOST CMD...: x_spawn, then waits for the ready line.
+x_server() {
+	x_spawn "$@"
+	wait_file "$X_DIR/$1.out" "listening on" ||
+		die "$1 did not start on $2: $(tail -n 3 "$X_DIR/$1.err")"
+}
+
+# x_stop PID: stops one process the experiment started.
+x_stop() {
+	kill -TERM "$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || true
+}
+
+# Seconds since the epoch, to the millisecond.
+now() { date +%s.%3N; }
+
+# Prints B - A, two times from now(), in seconds with 2 decimals.
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+
+# Prints the TCP segments NS has retransmitted so far (its own counter).
+retrans() {
+	# shellcheck disable=SC2016 # awk's own $
+	in_ns "$(ns_of "$1")" awk '/^Tcp:/ { if (!k) { for (i = 1; i <= NF; i++) col[$i] = i; k = 1 }
+		else print $col["RetransSegs"] }' /proc/net/snmp
+}
+
+# ------------------------------------------------------------ 1. addressing
+
+x_addressing() {
+	x_begin addressing
+	echo "== addressing: one server, reached from alice by IPv4 address, IPv6 address and name"
+	echo
+	echo "getaddrinfo(\"server\", \"4242\", AF_UNSPEC, SOCK_STREAM) on alice returned, in order:"
+	in_ns "$(ns_of alice)" python3 -c 'import socket
+for i, a in enumerate(socket.getaddrinfo("server", 4242, type=socket.SOCK_STREAM), 1):
+    print(f"  {i}. {a[4][0]:<14} {a[0].name}")' | tee "$X_DIR/getaddrinfo.txt"
+	echo
+	x_server tcp server steps/01-tcp-echo/server -p "$PORT"
+	local tcp=$X_PID target out rc
+	echo "step 01 (TCP; its server opens an AF_INET socket: $(cat "$X_DIR/tcp.out")):"
+	for target in 192.0.2.10 2001:db8::10 server; do
+		rc=0
+		out=$(echo "hello by $target" | timeout 10 ip netns exec "$(ns_of alice)" \
+			steps/01-tcp-echo/client "$target" "$PORT" 2>&1) || rc=$?
+		printf '  client %-13s -> exit %d: %s\n' "$target" "$rc" "$out"
+	done | tee "$X_DIR/tcp.txt"
+	echo "  the server saw: $(grep -o 'client .* connected' "$X_DIR/tcp.err" | sed 's/ connected//' | paste -sd, - | sed 's/,/, /g')"
+	echo
+	echo "What the client did for the name 'server' (packets seen on alice):"
+	echo "hello by name" | cmd_capture -o "$X_DIR/by-name" -t "step 01 client on alice: client server 4242" \
+		alice -- steps/01-tcp-echo/client server "$PORT" >/dev/null
+	cat "$X_DIR/by-name.txt"
+	x_stop "$tcp"
+	echo
+	x_server udp server steps/02-udp-echo/server -p "$PORT"
+	echo "step 02 (UDP; its server binds with common/net.c, IPv6 and IPv4: $(cat "$X_DIR/udp.out")):"
+	for target in 192.0.2.10 2001:db8::10 server; do
+		rc=0
+		out=$(echo "hello by $target" | timeout 10 ip netns exec "$(ns_of alice)" \
+			steps/02-udp-echo/client "$target" "$PORT" 2>&1) || rc=$?
+		printf '  client %-13s -> exit %d: %s\n' "$target" "$rc" "$out"
+	done | tee "$X_DIR/udp.txt"
+	echo "  the server saw datagrams from: $(grep -o 'from .*' "$X_DIR/udp.err" | sed 's/from //' | paste -sd, - | sed 's/,/, /g')"
+}
+
+# ------------------------------------------------------------ 2. handshake
+
+x_handshake() {
+	x_begin handshake
+	echo "== handshake: a step 01 echo session between alice and server, packet by packet"
+	echo
+	x_server tcp server steps/01-tcp-echo/server -p "$PORT"
+	local tcp=$X_PID
+	printf 'hello\nworld\n' | cmd_capture -o "$X_DIR/session" \
+		-t "alice: printf 'hello\\nworld\\n' | client 192.0.2.10 4242" \
+		alice -- steps/01-tcp-echo/client 192.0.2.10 "$PORT" >/dev/null
+	cat "$X_DIR/session.txt"
+	echo
+	echo "TIME-WAIT right after (ss -tan state time-wait), on each side:"
+	{
+		local h
+		for h in alice server; do
+			printf '  %-7s ' "$h"
+			in_ns "$(ns_of "$h")" ss -Htn state time-wait | awk '{ printf "%s -> %s  ", $3, $4 } END { if (!NR) printf "(none)" }'
+			echo
+		done
+	} | tee "$X_DIR/time-wait.txt"
+	echo
+	echo "Nobody listening on port 4343:"
+	cmd_capture -o "$X_DIR/refused" -t "alice: client 192.0.2.10 4343 (no server there)" \
+		alice -- steps/01-tcp-echo/client 192.0.2.10 4343 >/dev/null 2>"$X_DIR/refused.err" || true
+	cat "$X_DIR/refused.txt"
+	echo "  the client said: $(cat "$X_DIR/refused.err")"
+	echo
+	echo "A client killed (kill -9) in the middle of its session:"
+	# shellcheck disable=SC2016 # the inner script's own $
+	cmd_capture -o "$X_DIR/killed" -t "alice: client 192.0.2.10 4242, then kill -9 after one echo" \
+		alice -- bash -c '
+		exec 3< <(echo hello; sleep 30)
+		steps/01-tcp-echo/client 192.0.2.10 4242 <&3 >"$1" &
+		end=$((SECONDS + 10))
+		until grep -q hello "$1"; do [ "$SECONDS" -lt "$end" ] || exit 1; sleep 0.02; done
+		kill -9 $!' killed "$X_DIR/killed.out" >/dev/null
+	cat "$X_DIR/killed.txt"
+	x_stop "$tcp"
+	echo "  the server's log: $(grep -o 'client .*' "$X_DIR/tcp.err" | tail -n 2 | paste -sd';' - | sed 's/;/; /')"
+}
+
+# ------------------------------------------------------------ 3. tcp-vs-udp
+
+# x_udp_run LOSS LINES WAIT: the UDP half of one row; prints "BACK SECONDS".
+x_udp_run() {
+	local t0 t1
+	t0=$(now)
+	ip netns exec "$(ns_of alice)" steps/02-udp-echo/client -w "$3" server "$PORT" \
+		<"$X_DIR/lines.txt" >"$X_DIR/udp-$1.out" 2>"$X_DIR/udp-$1.err" || true
+	t1=$(now)
+	printf '%s %s\n' "$(sort -u "$X_DIR/udp-$1.out" | grep -cx 'line [0-9]*')" "$(elapsed "$t0" "$t1")"
+}
+
+# x_tcp_run LOSS: the TCP half of one row; prints "DELIVERED SECONDS RETRANSMISSIONS".
+x_tcp_run() {
+	local t0 t1 r0 r1
+	r0=$(($(retrans alice) + $(retrans server)))
+	t0=$(now)
+	ip netns exec "$(ns_of alice)" steps/01-tcp-echo/client server "$PORT" \
+		<"$X_DIR/lines.txt" >"$X_DIR/tcp-$1.out" 2>"$X_DIR/tcp-$1.err" || true
+	t1=$(now)
+	r1=$(($(retrans alice) + $(retrans server)))
+	printf '%s %s %s\n' "$(grep -cxFf "$X_DIR/lines.txt" "$X_DIR/tcp-$1.out" || true)" \
+		"$(elapsed "$t0" "$t1")" "$((r1 - r0))"
+}
+
+x_tcp_vs_udp() {
+	local lines=${NETLAB_LINES:-1000} losses=${NETLAB_LOSSES:-0 2 5 10} wait=${NETLAB_UDP_WAIT:-50}
+	x_begin tcp-vs-udp
+	echo "== tcp-vs-udp: $lines lines echoed from alice to server, alice's link losing packets"
+	echo "   (each packet to or from alice is dropped with the probability shown, each on its own;"
+	echo "   a UDP round trip needs 2 packets: expected lost = 1 - (1 - loss)^2; the UDP client waits ${wait} ms per echo)"
+	echo
+	seq -f 'line %04g' "$lines" >"$X_DIR/lines.txt"
+	x_server tcp server steps/01-tcp-echo/server -p "$PORT"
+	x_server udp server steps/02-udp-echo/server -p "$PORT"
+	local loss tcp back s expect
+	{
+		printf '%-6s | %-30s | %-33s\n' "" "UDP (step 02)" "TCP (step 01)"
+		printf '%-6s | %9s %10s %9s | %9s %9s %13s\n' loss "back" "lost" "time" "delivered" "time" "retransmits"
+		printf '%s\n' "-------+--------------------------------+----------------------------------"
+	} | tee "$X_DIR/table.txt"
+	: >"$X_DIR/results.tsv"
+	for loss in $losses; do
+		if [ "$loss" = 0 ]; then clear_host alice; else cmd_impair alice "loss=$loss%" >/dev/null; fi
+		read -r back s <<<"$(x_udp_run "$loss" "$lines" "$wait")"
+		read -r -a tcp <<<"$(x_tcp_run "$loss")"
+		expect=$(awk -v p="$loss" -v n="$lines" 'BEGIN { printf "%.0f", n * (1 - (1 - p / 100)^2) }')
+		printf '%5s%% | %4d/%-4d %4d (~%-4s) %8ss | %4d/%-4d %8ss %13d\n' "$loss" "$back" "$lines" \
+			$((lines - back)) "$expect" "$s" "${tcp[0]}" "$lines" "${tcp[1]}" "${tcp[2]}" |
+			tee -a "$X_DIR/table.txt"
+		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$loss" "$lines" "$back" "$s" "${tcp[@]}" >>"$X_DIR/results.tsv"
+	done
+	clear_host alice
+	python3 "$LIB/plot.py" "$X_DIR/results.tsv" "$X_DIR/plot.svg"
+	echo
+	echo "(plot: $X_DIR/plot.svg)"
+}
+
+# ------------------------------------------------------------ 4. chat
+
+# Prints "yes" if tools/simulate knows the lab.
+simulate_has_lab() {
+	[ -x "$KIT/tools/simulate" ] && "$KIT/tools/simulate" --help 2>&1 | grep -q -- '--lab'
+}
+
+x_chat() {
+	local loss=${NETLAB_CHAT_LOSS:-20}
+	x_begin chat
+	echo "== chat: the solution's server on server, alice, bob and carol each on her own host;"
+	echo "   carol's link loses ${loss}% of the packets each way"
+	echo
+	cmd_impair carol "loss=$loss%" >/dev/null
+	if simulate_has_lab && [ -z "${NETLAB_NO_SIMULATE:-}" ]; then
+		echo "(tools/simulate --lab --plain)"
+		export NETLAB_ID
+		"$KIT/tools/simulate" --lab --plain | tee "$X_DIR/simulate.txt"
+	else
+		x_chat_scripted
+	fi
+	echo
+	echo "carol's wire: $(drop_counts carol); TCP retransmissions: carol $(retrans carol), server $(retrans server)"
+}
+
+# The same without tools/simulate: a scripted session, each participant the
+# kit's solution client on its own host, typing through a FIFO.
+x_chat_scripted() {
+	x_server room server solution/server -p "$PORT"
+	local who fifo fd
+	declare -gA X_IN=()
+	for who in alice bob carol; do
+		fifo=$X_DIR/$who.in
+		mkfifo "$fifo"
+		ip netns exec "$(ns_of "$who")" solution/client -n "$who" server "$PORT" \
+			<"$fifo" >"$X_DIR/$who.out" 2>"$X_DIR/$who.err" &
+		X_PIDS+=("$!")
+		exec {fd}>"$fifo"
+		X_IN[$who]=$fd
+		wait_file "$X_DIR/$who.out" "is now known as $who" ||
+			die "$who did not join: $(tail -n 2 "$X_DIR/$who.err")"
+	done
+	printf '%-8s %-34s %s\n' from message "arrived after (ms) at each other host" | tee "$X_DIR/chat.txt"
+	local n from text t0 to got line
+	for n in 1 2 3 4 5 6; do
+		for from in alice bob carol; do
+			text="message $n from $from"
+			t0=$(now)
+			echo "$text" >&"${X_IN[$from]}"
+			line=$(printf '%-8s %-34s' "$from" "$text")
+			for to in alice bob carol; do
+				[ "$to" = "$from" ] && continue
+				wait_file "$X_DIR/$to.out" "<$from> $text" || die "$to never got: $text"
+				got=$(now)
+				line+=$(printf ' %s %5.0f' "$to" "$(awk -v a="$t0" -v b="$got" 'BEGIN { print (b - a) * 1000 }')")
+			done
+			echo "$line" | tee -a "$X_DIR/chat.txt"
+		done
+	done
+	for who in alice bob carol; do
+		fd=${X_IN[$who]}
+		exec {fd}>&-
+	done
+	echo
+	echo "what carol's screen shows (the last lines):"
+	tail -n 4 "$X_DIR/carol.out" | sed 's/^/  /'
+}
+
+# ------------------------------------------------------------ the command
+
+cmd_experiment() {
+	[ "$#" -eq 1 ] || bad_usage "experiment NAME (${EXPERIMENTS[*]}, or all)"
+	need_root experiment "$@"
+	need_tools tcpdump ss=iproute2
+	case $1 in
+	addressing) x_addressing ;;
+	handshake) x_handshake ;;
+	tcp-vs-udp) x_tcp_vs_udp ;;
+	chat) x_chat ;;
+	all)
+		local x
+		for x in "${EXPERIMENTS[@]}"; do
+			"$SELF" experiment "$x"
+			echo
+		done ;;
+	*) bad_usage "no experiment '$1' (${EXPERIMENTS[*]}, or all)" ;;
+	esac
+}
