@@ -3,7 +3,7 @@
 # Each experiment uses the lab that is up (NETLAB_ID), or brings one up for
 # its run and takes it down after. It prints what it measured, and keeps
 # its files (results, ladders as text and SVG, captures) in
-# dist/netlab/NAME/, where the slides find them. Every process it starts
+# dist/netlab/NAME/ (or $NETLAB_OUT/NAME/), where the slides find them. Every process it starts
 # is stopped, and every impairment it set is cleared, however it ends.
 # shellcheck shell=bash
 
@@ -15,7 +15,7 @@ PORT=4242
 
 # Starts the experiment NAME: its folder, the lab, the clean-up.
 x_begin() {
-	X_DIR=$KIT/dist/netlab/$1
+	X_DIR=${NETLAB_OUT:-$KIT/dist/netlab}/$1
 	rm -rf "$X_DIR"
 	mkdir -p "$X_DIR"
 	local b
@@ -26,8 +26,8 @@ x_begin() {
 	trap x_end EXIT
 	trap 'exit 130' INT TERM
 	if ! is_up; then
-		cmd_up >/dev/null
 		X_OWN_LAB=1
+		(cmd_up) >/dev/null	# a subshell: up's traps are not ours
 	fi
 	local h
 	for h in "${HOSTS[@]}"; do clear_host "$h"; done
