@@ -9,6 +9,12 @@
 
 EXPERIMENTS=(addressing handshake tcp-vs-udp chat)
 X_PIDS=()
+declare -A NARRATION=(
+	[addressing]="A host has addresses and a name; getaddrinfo turns the name into the addresses, in an order."
+	[handshake]="What TCP puts on the wire for one echo session: opening, data, closing, refusing."
+	[tcp-vs-udp]="Reliable but slower, or faster but less reliable: the same lines over a link that loses packets."
+	[chat]="The chatroom across hosts, one participant behind a link that loses packets."
+)
 X_OWN_LAB=0
 X_DIR=
 PORT=4242
@@ -41,6 +47,12 @@ x_end() {
 	for pid in "${X_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
 	for pid in "${X_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
 	X_PIDS=()
+declare -A NARRATION=(
+	[addressing]="A host has addresses and a name; getaddrinfo turns the name into the addresses, in an order."
+	[handshake]="What TCP puts on the wire for one echo session: opening, data, closing, refusing."
+	[tcp-vs-udp]="Reliable but slower, or faster but less reliable: the same lines over a link that loses packets."
+	[chat]="The chatroom across hosts, one participant behind a link that loses packets."
+)
 	stop_capture
 	if [ "$X_OWN_LAB" -eq 1 ]; then
 		teardown
@@ -73,8 +85,8 @@ x_stop() {
 	wait "$1" 2>/dev/null || true
 }
 
-# Seconds since the epoch, to the millisecond.
-now() { date +%s.%3N; }
+# Seconds since the epoch, to the microsecond (no process started).
+now() { printf '%s\n' "${EPOCHREALTIME/,/.}"; }
 
 # Prints B - A, two times from now(), in seconds with 2 decimals.
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
@@ -104,7 +116,7 @@ for i, a in enumerate(socket.getaddrinfo("server", 4242, type=socket.SOCK_STREAM
 		rc=0
 		out=$(echo "hello by $target" | timeout 10 ip netns exec "$(ns_of alice)" \
 			steps/01-tcp-echo/client "$target" "$PORT" 2>&1) || rc=$?
-		printf '  client %-13s -> exit %d: %s\n' "$target" "$rc" "$out"
+		printf '  client %-13s exit %d  %s\n' "$target" "$rc" "${out##*: }"
 	done | tee "$X_DIR/tcp.txt"
 	echo "  the server saw: $(grep -o 'client .* connected' "$X_DIR/tcp.err" | sed 's/ connected//' | paste -sd, - | sed 's/,/, /g')"
 	echo
@@ -120,7 +132,7 @@ for i, a in enumerate(socket.getaddrinfo("server", 4242, type=socket.SOCK_STREAM
 		rc=0
 		out=$(echo "hello by $target" | timeout 10 ip netns exec "$(ns_of alice)" \
 			steps/02-udp-echo/client "$target" "$PORT" 2>&1) || rc=$?
-		printf '  client %-13s -> exit %d: %s\n' "$target" "$rc" "$out"
+		printf '  client %-13s exit %d  %s\n' "$target" "$rc" "${out##*: }"
 	done | tee "$X_DIR/udp.txt"
 	echo "  the server saw datagrams from: $(grep -o 'from .*' "$X_DIR/udp.err" | sed 's/from //' | paste -sd, - | sed 's/,/, /g')"
 }
@@ -205,9 +217,9 @@ x_tcp_vs_udp() {
 	x_server udp server steps/02-udp-echo/server -p "$PORT"
 	local loss tcp back s expect
 	{
-		printf '%-6s | %-30s | %-33s\n' "" "UDP (step 02)" "TCP (step 01)"
-		printf '%-6s | %9s %10s %9s | %9s %9s %13s\n' loss "back" "lost" "time" "delivered" "time" "retransmits"
-		printf '%s\n' "-------+--------------------------------+----------------------------------"
+		printf '%-5s  %-31s  %s\n' "" "UDP (step 02)" "TCP (step 01)"
+		printf '%-5s  %5s %5s %8s %8s  %9s %8s %8s\n' loss back lost expected time \
+			delivered time retrans
 	} | tee "$X_DIR/table.txt"
 	: >"$X_DIR/results.tsv"
 	for loss in $losses; do
@@ -215,15 +227,15 @@ x_tcp_vs_udp() {
 		read -r back s <<<"$(x_udp_run "$loss" "$lines" "$wait")"
 		read -r -a tcp <<<"$(x_tcp_run "$loss")"
 		expect=$(awk -v p="$loss" -v n="$lines" 'BEGIN { printf "%.0f", n * (1 - (1 - p / 100)^2) }')
-		printf '%5s%% | %4d/%-4d %4d (~%-4s) %8ss | %4d/%-4d %8ss %13d\n' "$loss" "$back" "$lines" \
-			$((lines - back)) "$expect" "$s" "${tcp[0]}" "$lines" "${tcp[1]}" "${tcp[2]}" |
+		printf '%4s%%  %5d %5d %8s %7ss  %9d %7ss %8d\n' "$loss" "$back" \
+			$((lines - back)) "~$expect" "$s" "${tcp[0]}" "${tcp[1]}" "${tcp[2]}" |
 			tee -a "$X_DIR/table.txt"
 		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$loss" "$lines" "$back" "$s" "${tcp[@]}" >>"$X_DIR/results.tsv"
 	done
 	clear_host alice
 	python3 "$LIB/plot.py" "$X_DIR/results.tsv" "$X_DIR/plot.svg"
 	echo
-	echo "(plot: $X_DIR/plot.svg)"
+	echo "(plot: ${X_DIR#"$KIT"/}/plot.svg)"
 }
 
 # ------------------------------------------------------------ 4. chat
@@ -240,6 +252,9 @@ x_chat() {
 	echo "   carol's link loses ${loss}% of the packets each way"
 	echo
 	cmd_impair carol "loss=$loss%" >/dev/null
+	local rc0 rs0
+	rc0=$(retrans carol)
+	rs0=$(retrans server)
 	if simulate_has_lab && [ -z "${NETLAB_NO_SIMULATE:-}" ]; then
 		echo "(tools/simulate --lab --plain)"
 		export NETLAB_ID
@@ -248,7 +263,21 @@ x_chat() {
 		x_chat_scripted
 	fi
 	echo
-	echo "carol's wire: $(drop_counts carol); TCP retransmissions: carol $(retrans carol), server $(retrans server)"
+	echo "carol's wire: $(drop_counts carol); TCP retransmissions: carol $(($(retrans carol) - rc0)), server $(($(retrans server) - rs0))"
+}
+
+# x_chat_read WHO LINE: reads what WHO's screen got since the last look
+# (keeping a line not yet finished for the next look); succeeds if LINE
+# came. Uses rfd and part of x_chat_scripted.
+x_chat_read() {
+	local l got=1
+	while IFS= read -r l <&"${rfd[$1]}"; do
+		l=${part[$1]}$l
+		part[$1]=
+		[ "$l" != "$2" ] || got=0
+	done
+	part[$1]+=$l
+	return "$got"
 }
 
 # The same without tools/simulate: a scripted session, each participant the
@@ -268,22 +297,45 @@ x_chat_scripted() {
 		wait_file "$X_DIR/$who.out" "is now known as $who" ||
 			die "$who did not join: $(tail -n 2 "$X_DIR/$who.err")"
 	done
-	printf '%-8s %-34s %s\n' from message "arrived after (ms) at each other host" | tee "$X_DIR/chat.txt"
-	local n from text t0 to got line
-	for n in 1 2 3 4 5 6; do
+	printf '%-6s %-22s  %s\n' from message "arrived at each other host after (ms)" | tee "$X_DIR/chat.txt"
+	# Each host's screen is read as it grows, through a descriptor kept
+	# open, and the clock is bash's own: no process is started while a
+	# line travels, so the times are the network's, not the machine's.
+	local n from text t0 to line end tick
+	local -A at rfd part
+	mkfifo "$X_DIR/tick"
+	exec {tick}<>"$X_DIR/tick"
+	for who in alice bob carol; do
+		exec {fd}<"$X_DIR/$who.out"
+		rfd[$who]=$fd
+		part[$who]=
+	done
+	for n in 1 2 3 4; do
 		for from in alice bob carol; do
 			text="message $n from $from"
-			t0=$(now)
+			at=()
+			t0=${EPOCHREALTIME/[.,]/}
 			echo "$text" >&"${X_IN[$from]}"
-			line=$(printf '%-8s %-34s' "$from" "$text")
+			end=$((SECONDS + DEADLINE))
+			while [ "${#at[@]}" -lt 2 ]; do
+				for to in alice bob carol; do
+					[ "$to" = "$from" ] && continue
+					x_chat_read "$to" "<$from> $text" && at[$to]=$(((${EPOCHREALTIME/[.,]/} - t0) / 1000))
+				done
+				[ "$SECONDS" -lt "$end" ] || die "not everyone got: $text"
+				read -rt 0.002 -u "$tick" _ || true
+			done
+			line=$(printf '%-6s %-22s' "$from" "$text")
 			for to in alice bob carol; do
-				[ "$to" = "$from" ] && continue
-				wait_file "$X_DIR/$to.out" "<$from> $text" || die "$to never got: $text"
-				got=$(now)
-				line+=$(printf ' %s %5.0f' "$to" "$(awk -v a="$t0" -v b="$got" 'BEGIN { print (b - a) * 1000 }')")
+				[ "$to" = "$from" ] || line+=$(printf '  %-5s %5s' "$to" "${at[$to]}")
 			done
 			echo "$line" | tee -a "$X_DIR/chat.txt"
 		done
+	done
+	exec {tick}>&-
+	for who in alice bob carol; do
+		fd=${rfd[$who]}
+		exec {fd}<&-
 	done
 	for who in alice bob carol; do
 		fd=${X_IN[$who]}
@@ -296,6 +348,20 @@ x_chat_scripted() {
 
 # ------------------------------------------------------------ the command
 
+# record: runs every experiment into tools/netlab.d/figures/, the run the
+# slides and the README show when no newer run is in dist/netlab/. Keeps
+# the transcript, the tables and the ladders; not the captures nor logs.
+cmd_record() {
+	[ "$#" -eq 0 ] || bad_usage "record takes no argument"
+	local dir=$LIB/figures
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	NETLAB_OUT=$dir "$SELF" experiment all | tee "$dir/transcript.txt"
+	find "$dir" -type f ! -name '*.txt' ! -name '*.svg' ! -name '*.tsv' -delete
+	find "$dir" -type f \( -name 'lines.txt' -o -name '*.in' \) -delete
+	echo "recorded in ${dir#"$KIT"/}"
+}
+
 cmd_experiment() {
 	[ "$#" -eq 1 ] || bad_usage "experiment NAME (${EXPERIMENTS[*]}, or all)"
 	need_root experiment "$@"
@@ -306,10 +372,14 @@ cmd_experiment() {
 	tcp-vs-udp) x_tcp_vs_udp ;;
 	chat) x_chat ;;
 	all)
-		local x
+		local x n=0
+		echo "The network lab: ${#EXPERIMENTS[@]} experiments on the hosts of a closed network on this"
+		echo "machine (server, alice, bob, carol). What to look for: tools/netlab.d/README.md."
 		for x in "${EXPERIMENTS[@]}"; do
-			"$SELF" experiment "$x"
+			n=$((n + 1))
 			echo
+			echo "--- $n/${#EXPERIMENTS[@]}. ${NARRATION[$x]}"
+			"$SELF" experiment "$x"
 		done ;;
 	*) bad_usage "no experiment '$1' (${EXPERIMENTS[*]}, or all)" ;;
 	esac
