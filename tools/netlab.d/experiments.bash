@@ -283,6 +283,7 @@ x_chat_read() {
 # The same without tools/simulate: a scripted session, each participant the
 # kit's solution client on its own host, typing through a FIFO.
 x_chat_scripted() {
+	local DEADLINE=60	# a line to carol may be lost, and its retransmission too
 	x_server room server solution/server -p "$PORT"
 	local who fifo fd
 	declare -gA X_IN=()
@@ -357,8 +358,8 @@ cmd_record() {
 	rm -rf "$dir"
 	mkdir -p "$dir"
 	NETLAB_OUT=$dir "$SELF" experiment all | tee "$dir/transcript.txt"
-	find "$dir" -type f ! -name '*.txt' ! -name '*.svg' ! -name '*.tsv' -delete
-	find "$dir" -type f \( -name 'lines.txt' -o -name '*.in' \) -delete
+	find "$dir" ! -type d ! -name '*.txt' ! -name '*.svg' ! -name '*.tsv' -delete
+	find "$dir" ! -type d \( -name 'lines.txt' -o -name '*.in' \) -delete
 	echo "recorded in ${dir#"$KIT"/}"
 }
 
