@@ -204,6 +204,18 @@ leftovers() {
 	refute_output --partial "loss="
 }
 
+@test "experiment chat goes through tools/simulate --lab when the simulation has it" {
+	"$BATS_TEST_DIRNAME/../tools/simulate" --help 2>&1 | grep -q -- '--lab' ||
+		skip "tools/simulate has no --lab here"
+	NETLAB_CHAT_LOSS=10 run timeout 300 "$NETLAB" experiment chat
+	assert_success
+	assert_line "(tools/simulate --lab --plain)"
+	assert_output --regexp "carol's wire: dropped so far: [0-9]+ sent, [0-9]+ received"
+	run timeout 10 "$NETLAB" status
+	refute_output --partial "process"
+	refute_output --partial "loss="
+}
+
 @test "down removes every namespace, hosts file, rule and process of its lab" {
 	local id="d$$"
 	NETLAB_ID=$id timeout 60 "$NETLAB" up >/dev/null
