@@ -4,6 +4,7 @@
 #   make test             build, then run every bats suite
 #   make test STEP=03     build, then run one step's suite
 #   make demo             build, then run the live simulation
+#   make lab              build, then the network lab's experiments (tools/netlab)
 #   make SAN=address,undefined test   the same with ASan+UBSan
 #   make SAN=thread test  the same with ThreadSanitizer
 #   make valgrind         the solution's and step 05's suites under valgrind
@@ -24,7 +25,7 @@ PROGRAM_DIRS := $(patsubst %/Makefile,%,$(sort $(wildcard steps/*/Makefile)) \
 # STEP=NN (make test STEP=03), or any list with TESTS=.
 TESTS ?= $(if $(STEP),$(wildcard tests/$(STEP)-*.bats))
 
-.PHONY: all test valgrind bench fuzz demo slides clean $(PROGRAM_DIRS)
+.PHONY: all test valgrind bench fuzz demo lab slides clean $(PROGRAM_DIRS)
 
 all: $(PROGRAM_DIRS)
 
@@ -58,6 +59,11 @@ fuzz:
 
 demo: all
 	tools/simulate
+
+# Hosts on a closed network on this machine (root, or an unprivileged user
+# namespace): tools/netlab.d/README.md.
+lab: all
+	tools/netlab experiment all
 
 slides:
 	$(MAKE) -C slides
