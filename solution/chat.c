@@ -3,6 +3,7 @@
  * README.md.
  */
 #include "chat.h"
+#include "log.h"
 #include "text.h"
 
 #include <stdarg.h>
@@ -40,6 +41,7 @@ static size_t clean(struct chat *ch, const char *text, size_t len)
 /*
  * Adds LEN bytes of TEXT, cleaned, to the batch for everyone but C, as FMT
  * says ("<%s> %s": the nickname, then the text). Empty text is dropped.
+ * With -v, the line is logged too (private messages never are).
  */
 static void relay(struct chat *ch, struct client *c, const char *fmt,
 		  const char *text, size_t len)
@@ -51,6 +53,8 @@ static void relay(struct chat *ch, struct client *c, const char *fmt,
 	n = snprintf(ch->line, ch->size, fmt, c->nick, ch->clean);
 	if (n >= (int)ch->size)
 		n = (int)ch->size - 1;
+	if (ch->log_lines)
+		log_say("%s", ch->line);
 	if (ch->batch.len + (size_t)n + 1 > ch->batch_max)
 		chat_flush(ch, c);
 	if (buffer_add(&ch->batch, ch->line, (size_t)n, 1) < 0)
