@@ -3,6 +3,7 @@
 #   make                  build every step (and the solution, and the tools)
 #   make test             build, then run every bats suite
 #   make demo             build, then run the live simulation
+#   make class [PORT=N]   open the chatroom to the class (tools/class)
 #   make SAN=address,undefined test   the same with ASan+UBSan
 #   make SAN=thread test  the same with ThreadSanitizer
 #   make valgrind         the solution's and step 05's suites under valgrind
@@ -20,7 +21,7 @@ PROGRAM_DIRS := $(patsubst %/Makefile,%,$(sort $(wildcard steps/*/Makefile)) \
 # Which suites `make test` runs (all of them by default).
 TESTS ?=
 
-.PHONY: all test valgrind bench demo slides clean $(PROGRAM_DIRS)
+.PHONY: all test valgrind bench demo class slides clean $(PROGRAM_DIRS)
 
 all: $(PROGRAM_DIRS)
 
@@ -47,6 +48,10 @@ bench:
 
 demo: all
 	tools/simulate
+
+# The solution on every address, port 4242 (or PORT=), for the whole class.
+class:
+	tools/class $(if $(PORT),-p '$(PORT)')
 
 slides:
 	$(MAKE) -C slides
