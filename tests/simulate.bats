@@ -476,7 +476,7 @@ pane_titled() {
 	command -v tmux >/dev/null || skip "tmux is not installed"
 	TMUX_TEST=$BATS_TEST_TMPDIR/outer
 	tmux -S "$TMUX_TEST" -f /dev/null new-session -d -x 120 -y 32 \
-		"cd '$KIT_ROOT' && LANG=C.UTF-8 TMPDIR='$RUN' tools/simulate --speed 50 standard; echo \$? >'$BATS_TEST_TMPDIR/rc'"
+		"cd '$KIT_ROOT' && LANG=C.UTF-8 TMPDIR='$RUN' tools/simulate --speed 50 standard; echo \$? >'$BATS_TEST_TMPDIR/rc'; exec sleep 600"
 	wait_until "the simulation's tmux server" inner_socket
 	wait_until "the panes" eval '[ -n "$(pane_of alice)" ]'
 	# A participant's pane is tall: a third of the screen's width, most of its height.
@@ -507,7 +507,7 @@ pane_titled() {
 	sim --plain --lang fr --step 04
 	assert_success
 	assert_line "[simulate] scénario tools/scenarios/standard-04.scenario"
-	assert_line "[simulate] partie 1 : l'étape 04"
+	assert_line "[simulate] partie 1"$'\u202f'": l'étape 04"
 	assert_line "[note] alice est seule dans le salon. Le serveur l'a accueillie sous un nom d'invitée."
 	refute_line --partial "alice is alone"
 	run --separate-stderr timeout 120 env TMPDIR="$RUN" LC_ALL= LC_MESSAGES= LANG=fr_FR.UTF-8 \
@@ -549,13 +549,21 @@ free_port() {
 	python3 -c 'import socket; s = socket.socket(socket.AF_INET6); s.bind(("::", 0)); print(s.getsockname()[1])'
 }
 
-@test "make class: every address and the hostname, three ways to join, the room live, Ctrl-C" {
+@test "make class runs tools/class, with PORT= if given" {
+	run make -s -n -C "$KIT_ROOT" class PORT=5000
+	assert_success
+	assert_output "tools/class -p '5000'"
+	run make -s -n -C "$KIT_ROOT" class
+	assert_output "tools/class "
+}
+
+@test "tools/class: every address and the hostname, three ways to join, the room live, Ctrl-C" {
 	command -v tmux >/dev/null || skip "tmux is not installed (the test presses Ctrl-C in a terminal)"
 	local port host hosts out=$BATS_TEST_TMPDIR/class.out log=$BATS_TEST_TMPDIR/class.err
 	port=$(free_port)
 	TMUX_TEST=$BATS_TEST_TMPDIR/outer
 	tmux -S "$TMUX_TEST" -f /dev/null new-session -d -x 160 -y 50 \
-		"bash -c 'cd $KIT_ROOT && make -s class PORT=$port >$out 2>$log; echo \$? >$BATS_TEST_TMPDIR/rc'"
+		"bash -c 'cd $KIT_ROOT && PORT=$port tools/class >$out 2>$log; echo \$? >$BATS_TEST_TMPDIR/rc'"
 	wait_for_line "$out" '^Ctrl-C closes the room'
 	assert_equal "$(head -n 1 "$out")" "The chatroom is open on port $port, on every address of this machine."
 	mapfile -t hosts < <(hostname; ip -o addr show scope global | awk '{ sub(/\/.*/, "", $4); print $4 }')
