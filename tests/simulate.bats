@@ -400,12 +400,13 @@ inner_socket() {
 	tmux -S "$TMUX_TEST" -f /dev/null new-session -d -x 200 -y 50 \
 		"cd '$KIT_ROOT' && LANG=C.UTF-8 TMPDIR='$RUN' tools/simulate --speed 50 --step-by-step standard-04; echo \$? >'$BATS_TEST_TMPDIR/rc'"
 	wait_until "the simulation's tmux server" inner_socket
+	wait_until "the narration pane" has_pane "simulation: standard-04"
 	local narration
-	wait_until "the narration pane" eval 'narration=$(pane_of "simulation: standard-04") && [ -n "$narration" ]'
+	narration=$(pane_of "simulation: standard-04")
 	# Step mode: announced, and the demo waits at its first note.
 	wait_until "the step mode announced" shows "Step mode: at each note, the demo waits for Enter"
 	wait_until "the status line to ask for Enter" status_says "Enter: next"
-	! shows "*** welcome guest1"
+	run ! shows "*** welcome guest1"	# not before Enter
 	tmux -S "$INNER" send-keys -t "$narration" Enter
 	wait_until "alice to join after Enter" shows "*** welcome guest1"
 	wait_until "the next note" shows "alice is alone in the room"
@@ -437,6 +438,9 @@ inner_socket() {
 	no_leftovers
 }
 
+# has_pane TITLE: the simulation has a pane titled TITLE.
+has_pane() { [ -n "$(pane_of "$1")" ]; }
+
 # status_says TEXT: the simulation's tmux status line shows TEXT.
 status_says() {
 	tmux -S "$INNER" show-options -gv status-right 2>/dev/null | grep -qF -- "$1"
@@ -453,7 +457,7 @@ status_says() {
 	wait_until "bob's title with his guest name" pane_titled "bob = guest2"
 	KIT_DEADLINE=60 wait_until "the hold" shows "The demo waits here until you press Enter."
 	pane_titled "carol = guest3 (frozen)"
-	! shows "carol's client goes on"
+	run ! shows "carol's client goes on"	# not before Enter
 	tmux -S "$INNER" send-keys -t "$(pane_of "simulation: frozen-client")" Enter
 	wait_until "the thaw after Enter" shows "carol's client goes on"
 	# Part 2, the solution: everyone under their own name; carol dropped.
@@ -478,7 +482,7 @@ pane_titled() {
 	tmux -S "$TMUX_TEST" -f /dev/null new-session -d -x 120 -y 32 \
 		"cd '$KIT_ROOT' && LANG=C.UTF-8 TMPDIR='$RUN' tools/simulate --speed 50 standard; echo \$? >'$BATS_TEST_TMPDIR/rc'; exec sleep 600"
 	wait_until "the simulation's tmux server" inner_socket
-	wait_until "the panes" eval '[ -n "$(pane_of alice)" ]'
+	wait_until "the panes" has_pane alice
 	# A participant's pane is tall: a third of the screen's width, most of its height.
 	local h
 	h=$(tmux -S "$INNER" display-message -p -t "$(pane_of alice)" '#{pane_height}')
@@ -586,5 +590,5 @@ free_port() {
 	wait_until "the end of make class" test -s "$BATS_TEST_TMPDIR/rc"
 	assert_equal "$(cat "$BATS_TEST_TMPDIR/rc")" 0
 	assert_equal "$(tail -n 1 "$out")" "The room is closed."
-	! pgrep -f "solution/server -p $port -v" >/dev/null
+	run ! pgrep -f "solution/server -p $port -v"
 }
