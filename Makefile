@@ -4,6 +4,7 @@
 #   make test             build, then run every bats suite
 #   make demo             build, then run the live simulation
 #   make class [PORT=N]   open the chatroom to the class (tools/class)
+#   make lab              build, then the network lab's experiments (tools/netlab)
 #   make SAN=address,undefined test   the same with ASan+UBSan
 #   make SAN=thread test  the same with ThreadSanitizer
 #   make valgrind         the solution's and step 05's suites under valgrind
@@ -21,7 +22,7 @@ PROGRAM_DIRS := $(patsubst %/Makefile,%,$(sort $(wildcard steps/*/Makefile)) \
 # Which suites `make test` runs (all of them by default).
 TESTS ?=
 
-.PHONY: all test valgrind bench demo class slides clean $(PROGRAM_DIRS)
+.PHONY: all test valgrind bench demo class lab slides clean $(PROGRAM_DIRS)
 
 all: $(PROGRAM_DIRS)
 
@@ -52,6 +53,11 @@ demo: all
 # The solution on every address, port 4242 (or PORT=), for the whole class.
 class:
 	tools/class $(if $(PORT),-p '$(PORT)')
+
+# Hosts on a closed network on this machine (root, or an unprivileged user
+# namespace): tools/netlab.d/README.md.
+lab: all
+	tools/netlab experiment all
 
 slides:
 	$(MAKE) -C slides
