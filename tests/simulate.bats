@@ -13,6 +13,9 @@ teardown() {
 		tmux -S "$TMUX_TEST" kill-server 2>/dev/null || true
 	fi
 	kit_teardown
+	if [ -n "${LAB_UP:-}" ]; then
+		NETLAB_ID=$LAB_UP "$KIT_ROOT/tools/netlab" down >/dev/null 2>&1 || true
+	fi
 }
 
 setup() {
@@ -591,4 +594,33 @@ free_port() {
 	assert_equal "$(cat "$BATS_TEST_TMPDIR/rc")" 0
 	assert_equal "$(tail -n 1 "$out")" "The room is closed."
 	run ! pgrep -f "solution/server -p $port -v"
+}
+
+# ------------------------------------------------------------- the lab
+
+@test "--lab without the lab up says how to bring it up, and starts nothing" {
+	NETLAB_ID=nosuch$$ sim --plain --lab
+	assert_equal "$status" 1
+	[[ ${stderr_lines[0]} == "simulate: --lab: the network lab is not ready: "* ]]
+	assert_equal "${stderr_lines[1]}" "simulate: Bring it up with 'tools/netlab up' (as root), then run this again; 'tools/netlab down' removes it."
+	assert_output ""
+	no_leftovers
+}
+
+@test "--lab: the server on the lab's host server, each participant on its own host" {
+	[ "$(id -u)" -eq 0 ] || skip "the network lab needs root (tools/netlab); run this suite as root to test --lab"
+	export NETLAB_ID=sim$$
+	LAB_UP=$NETLAB_ID
+	"$KIT_ROOT/tools/netlab" up >/dev/null
+	sim --plain --lab --step 04
+	assert_success
+	assert_line --regexp '^\[server\] \$ tools/netlab run server steps/04-[a-z-]+/(build/[a-z-]+/)?server -p 0$'
+	assert_line --regexp '^\[alice\] \$ tools/netlab run alice steps/04-[a-z-]+/(build/[a-z-]+/)?client server [0-9]+$'
+	# The server saw each participant come from the address of its host.
+	local i
+	for i in 1 2 3; do	# alice, bob, carol: guest1, 2, 3 at .11, .12, .13
+		assert_line --regexp "^\\[server\\] .* guest$i connected from \\[?(192\\.0\\.2\\.1$i|2001:db8::1$i)\\]?:[0-9]+$"
+	done
+	assert_line '[simulate] the scenario went as written'
+	no_leftovers
 }
