@@ -389,7 +389,8 @@ inner_socket() {
 	tmux -S "$TMUX_TEST" -f /dev/null new-session -d -x 160 -y 50 \
 		"cd '$KIT_ROOT' && TMPDIR='$RUN' tools/simulate; echo \$? >'$BATS_TEST_TMPDIR/rc'"
 	wait_until "the simulation's tmux server" inner_socket
-	wait_until "alice to join" shows "*** welcome guest1"
+	# At the demo's own pace, alice joins after a pause and some typing.
+	KIT_DEADLINE=40 wait_until "alice to join" shows "*** welcome guest1"
 	tmux -S "$TMUX_TEST" send-keys C-c
 	wait_until "the end of the demo" test -s "$BATS_TEST_TMPDIR/rc"
 	assert_equal "$(cat "$BATS_TEST_TMPDIR/rc")" 0
@@ -457,7 +458,7 @@ status_says() {
 		"cd '$KIT_ROOT' && LANG=C.UTF-8 TMPDIR='$RUN' tools/simulate --speed 50 frozen-client; echo \$? >'$BATS_TEST_TMPDIR/rc'"
 	wait_until "the simulation's tmux server" inner_socket
 	# Step 04 has no /nick: the titles say who is which guest.
-	wait_until "bob's title with his guest name" pane_titled "bob = guest2"
+	KIT_DEADLINE=40 wait_until "bob's title with his guest name" pane_titled "bob = guest2"
 	KIT_DEADLINE=60 wait_until "the hold" shows "The demo waits here until you press Enter."
 	pane_titled "carol = guest3 (frozen)"
 	run ! shows "carol's client goes on"	# not before Enter
