@@ -4,6 +4,7 @@
 #   make test             build, then run every bats suite
 #   make test STEP=03     build, then run one step's suite
 #   make demo             build, then run the live simulation
+#   make class [PORT=N]   open the chatroom to the class (tools/class)
 #   make lab              build, then the network lab's experiments (tools/netlab)
 #   make SAN=address,undefined test   the same with ASan+UBSan
 #   make SAN=thread test  the same with ThreadSanitizer
@@ -25,7 +26,7 @@ PROGRAM_DIRS := $(patsubst %/Makefile,%,$(sort $(wildcard steps/*/Makefile)) \
 # STEP=NN (make test STEP=03), or any list with TESTS=.
 TESTS ?= $(if $(STEP),$(wildcard tests/$(STEP)-*.bats))
 
-.PHONY: all test valgrind bench fuzz demo lab slides clean $(PROGRAM_DIRS)
+.PHONY: all test valgrind bench fuzz demo class lab slides clean $(PROGRAM_DIRS)
 
 all: $(PROGRAM_DIRS)
 
@@ -59,6 +60,10 @@ fuzz:
 
 demo: all
 	tools/simulate
+
+# The solution on every address, port 4242 (or PORT=), for the whole class.
+class:
+	tools/class $(if $(PORT),-p '$(PORT)')
 
 # Hosts on a closed network on this machine (root, or an unprivileged user
 # namespace): tools/netlab.d/README.md.

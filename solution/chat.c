@@ -4,6 +4,7 @@
  */
 #include "chat.h"
 #include "command.h"
+#include "log.h"
 #include "text.h"
 #include "util.h"
 
@@ -45,6 +46,7 @@ static size_t clean(struct chat *ch, struct command_span s, size_t max)
  * Adds the text of span S, cleaned, to the batch for everyone but C, after
  * PREFIX ("<NICK> " or "* NICK "). Empty text is dropped. Returns 0, or -1
  * if C is no longer in the room.
+ * With -v, the line is logged too (private messages never are).
  */
 static int relay(struct chat *ch, struct client *c, int action,
 		 struct command_span s)
@@ -59,6 +61,8 @@ static int relay(struct chat *ch, struct client *c, int action,
 		n = snprintf(ch->line, ch->size, "<%s> %s", c->nick, ch->clean);
 	if (n >= (int)ch->size - 1)	/* never: ch->size has room for it */
 		n = (int)ch->size - 2;
+	if (ch->log_lines)
+		log_say("%s", ch->line);
 	if (ch->batch.len + (size_t)n + 1 > ch->batch_max && chat_flush(ch, c) < 0)
 		return -1;
 	if (buffer_add(&ch->batch, ch->line, (size_t)n, 1) == 0)

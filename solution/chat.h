@@ -26,6 +26,7 @@ struct chat {
 	struct buffer batch;	/* chat lines for the others, each with its LF */
 	size_t batch_max;	/* flush the batch before it grows past this */
 	char reason[128];	/* what /quit said, if anything */
+	int log_lines;		/* 1: log each line relayed (server -v) */
 };
 
 /*

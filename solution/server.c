@@ -38,6 +38,7 @@
 
 static const char *opt_addr;
 static const char *opt_port = DEFAULT_PORT;
+static int opt_verbose;		/* -v: log every chat line relayed */
 static struct room_config cfg = {
 	.max_clients = MAX_CLIENTS,
 	.max_line = MAX_LINE,
@@ -53,6 +54,8 @@ static const struct cli_option options[] = {
 	{ 'q', "BYTES", "output a client may have waiting before it is dropped "
 	  "as too slow (default: " CLI_STR(MAX_QUEUE) ")",
 	  cli_set_size, &cfg.max_queue },
+	{ 'v', NULL, "log every chat line it relays (private messages never)",
+	  cli_set_flag, &opt_verbose },
 	{ 0 }
 };
 
@@ -123,6 +126,7 @@ static void *serve_client(void *arg)
 		room_leave(c, NULL);
 		return NULL;
 	}
+	ch.log_lines = opt_verbose;
 	if (room_join(c) == 0)
 		reason = converse(c, &lr, &ch);
 	room_leave(c, reason);
