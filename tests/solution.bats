@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# shellcheck disable=SC2034,SC2154 # STEP is read by helpers.bash; bats' run sets stderr
+# shellcheck disable=SC2030,SC2031,SC2034,SC2153,SC2154 # STEP is read by helpers.bash, STATUS set by its status_of, SERVER_PID/PORT set per test; bats' run sets stderr
 # The reference chatroom: every line of the protocol and every rule of the
 # server, driven by clients the kit did not write (bash /dev/tcp, python3),
 # and the kit's own client.
@@ -597,6 +597,7 @@ alone_in_room() {
 }
 
 @test "out of descriptors, accept() fails and the server waits it out" {
+	# shellcheck disable=SC2016 # $0: expanded by the inner bash
 	spawn server /dev/null bash -c 'ulimit -n 40 && exec "$0" -p 0' \
 		"$(impl_bin server)"
 	SERVER_PID=$SPAWNED
