@@ -21,7 +21,7 @@ teardown() { kit_teardown; }
 	[[ $stderr == *usage:* ]]
 }
 
-@test "client -h exits 0; a missing PORT or a bad port exits 2" {
+@test "client -h exits 0; a missing PORT or a bad port exits 2; a refused connection says so in one line" {
 	run "$(impl_bin client)" -h
 	assert_success
 	assert_output --partial "HOST PORT"
@@ -29,6 +29,13 @@ teardown() { kit_teardown; }
 	assert_equal "$status" 2
 	run "$(impl_bin client)" 127.0.0.1 99999
 	assert_equal "$status" 2
+	run --separate-stderr timeout "$KIT_DEADLINE" "$(impl_bin client)" \
+		127.0.0.1 "$(free_port)" </dev/null
+	explain_run "the client under test ($STEP/client)"
+	assert_failure
+	[ "$status" -ne 124 ]
+	assert_equal "${#stderr_lines[@]}" 1
+	[[ $stderr == *refused* ]]
 }
 
 @test "the ready line names the address and the port the kernel chose" {
@@ -122,16 +129,6 @@ PY
 	raw_open survivor
 	raw_say survivor "still here"
 	raw_expect survivor '^still here$'
-}
-
-@test "a refused connection exits non-zero with one line on stderr" {
-	run --separate-stderr timeout "$KIT_DEADLINE" "$(impl_bin client)" \
-		127.0.0.1 "$(free_port)" </dev/null
-	explain_run "the client under test ($STEP/client)"
-	assert_failure
-	[ "$status" -ne 124 ]
-	assert_equal "${#stderr_lines[@]}" 1
-	[[ $stderr == *refused* ]]
 }
 
 @test "SIGTERM and SIGINT end the server with status 0" {

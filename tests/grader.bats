@@ -111,7 +111,7 @@ needs_root() {
 	grade --step 01 "$KIT_ROOT"
 	assert_success
 	assert_line "01-tcp-echo: build ok"
-	assert_equal "${lines[-1]}" "score: 8/8"
+	assert_equal "${lines[-1]}" "score: 9/9"
 	check_reports
 	run cat "$OUT/scores.tsv"
 	assert_output "$(printf '01-tcp-echo\t8\t8')"
@@ -146,7 +146,8 @@ needs_root() {
 @test "--points lists what each test is worth, from tools/grading/points" {
 	run "$KIT_ROOT/tools/grade" --points --step 04
 	assert_success
-	assert_line "$(printf '2\t04-threaded-chatroom\tplain\ta line sent in pieces arrives as one line')"
+	assert_line "$(printf '1\t04-threaded-chatroom\tplain\ta line sent in pieces arrives as one line')"
+	assert_line --regexp "^0	04-threaded-chatroom	plain	server -h prints the usage"
 	assert_line "$(printf '1\t04-threaded-chatroom\tfaults\ta line sent in pieces arrives as one line')"
 	# Tests that start no server under the library are left out of faults.
 	refute_line "$(printf '1\t04-threaded-chatroom\tfaults\tclient -h exits 0; bad usage exits 2')"
@@ -192,7 +193,7 @@ needs_root() {
 	assert_success
 	assert_line "01-tcp-echo: build ok"
 	assert_line --regexp '^02-udp-echo: build FAILED: does not build: .*error'
-	assert_equal "${lines[-1]}" "score: 8/14"
+	assert_equal "${lines[-1]}" "score: 9/17"
 	check_reports
 	run result "02: build"
 	assert_output "failed 0/0"
@@ -362,8 +363,8 @@ EOF
 		"$KIT_ROOT/tools/grade-all" -j 2 --step 01,02 --no-faults --seed 77 \
 		--reports "$BATS_TEST_TMPDIR/reports" -o "$BATS_TEST_TMPDIR/grades.csv" "$class"
 	assert_success
-	assert_line --partial "alice: score: 14/14"
-	assert_line --partial "bob, jr: score: 8/14"
+	assert_line --partial "alice: score: 17/17"
+	assert_line --partial "bob, jr: score: 9/17"
 	run cat "$BATS_TEST_TMPDIR/grades.csv"
 	assert_output "$(printf '%s\n' 'name,01-tcp-echo,02-udp-echo,total,max,seed' \
 		'alice,8,6,14,14,77' '"bob, jr",8,0,8,14,77')"
@@ -397,7 +398,7 @@ EOF
 import json, sys
 r = json.load(open(sys.argv[1]))
 print(r["score"], r["max_score"], len(r["tests"]))' "$root/results/results.json"
-	assert_output "8 8 13"
+	assert_output "9 9 13"
 }
 
 # --------------------------------------------------------------- reports
@@ -407,12 +408,19 @@ print(r["score"], r["max_score"], len(r["tests"]))' "$root/results/results.json"
 	. "$KIT_ROOT/tools/grading/report.bash"
 	local raw=$BATS_TEST_TMPDIR/raw
 	printf 'bad \xff\xc0 utf8, caf\xc3\xa9, esc \033[31m, "quotes", back\\slash,\ttab, nul \000, <tag> & more\r\nline 2\n' >"$raw"
+	RESULTS=$BATS_TEST_TMPDIR/results NOTES=$BATS_TEST_TMPDIR/notes SEED=1
+	printf '01-tcp-echo\tplain\tt\t0\t1\tfailed\t5\t-\t%s\n' "$raw" >"$RESULTS"
+	cp "$raw" "$NOTES"
+	render_json 3 >"$BATS_TEST_TMPDIR/results.json"
+	render_junit kit >"$BATS_TEST_TMPDIR/junit.xml"
 	run python3 -c '
 import json, sys, xml.etree.ElementTree as ET
-s = json.loads(sys.argv[1])
-x = ET.fromstring("<a b=\"%s\">%s</a>" % (sys.argv[2], sys.argv[2]))
-assert s == x.text, (s, x.text)
-print(s)' "$(json_string <"$raw")" "$(xml_text <"$raw")"
+r = json.load(open(sys.argv[1]))
+ET.parse(sys.argv[2])
+for text in (r["tests"][0]["output"], r["output"]):
+    assert "caf\u00e9" in text and "<tag> & more" in text, text
+    assert "\x1b" not in text and "\x00" not in text, text
+print("valid")' "$BATS_TEST_TMPDIR/results.json" "$BATS_TEST_TMPDIR/junit.xml"
 	assert_success
-	assert_output "$(printf 'bad  utf8, caf\xc3\xa9, esc [31m, "quotes", back\\slash,\ttab, nul , <tag> & more\nline 2')"
+	assert_output valid
 }
