@@ -636,8 +636,10 @@ int main(int argc, char **argv)
 #else /* STARTER */
 	/*
 	 * TODO: the event loop, the one place where this server waits. Until
-	 * stop_requested: poll() every descriptor of the set, server.fds
-	 * (server.count of them), with no timeout (-1). poll() fails with
+	 * stop_requested: first plan_poll() (given: backpressure) and
+	 * remove_gone_clients() (the stalled readers it dropped); then poll()
+	 * every descriptor of the set, server.fds (server.count of them),
+	 * with the timeout plan_poll() returned. poll() fails with
 	 * EINTR when a signal comes: go round, the loop checks the flag; any
 	 * other failure: die("poll:"). Then handle what it reported in the
 	 * revents of each slot: POLLIN on LISTEN_SLOT, newcomers:
@@ -648,7 +650,8 @@ int main(int argc, char **argv)
 	 * non-blocking, and poll() alone sleeps.
 	 * Until then, the server sleeps and answers nobody.
 	 * Tests: tests/05-event-loop-chatroom.bats, every test with clients;
-	 * "once a backlog is sent, the server sleeps in poll() again".
+	 * "once a backlog is sent, the server sleeps in poll() again", "a
+	 * flood goes at its readers' pace: one that reads gets every line".
 	 */
 	while (!stop_requested)
 		pause();	/* a stop signal wakes it */
