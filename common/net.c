@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 /* The resolver's error code from the last failed lookup of this thread, or 0. */
@@ -204,6 +205,28 @@ int net_peer_name(int fd, char *buf, size_t size)
 	return net_addr_name((struct sockaddr *)&ss, len, buf, size);
 }
 
+/*
+ * Says whether the send() on FD that just failed with EAGAIN only woke up
+ * at its SO_SNDTIMEO (FD is blocking) and no stop signal came: send again.
+ * If a stop signal came, errno becomes EINTR. On a non-blocking socket,
+ * EAGAIN means full, and goes to the caller.
+ */
+static int send_timed_out(int fd)
+{
+	int flags;
+
+	if (errno != EAGAIN && errno != EWOULDBLOCK)
+		return 0;
+	flags = fcntl(fd, F_GETFL);
+	errno = EAGAIN;
+	if (flags < 0 || (flags & O_NONBLOCK))
+		return 0;	/* full: the caller waits its own way */
+	if (!stop_requested)
+		return 1;
+	errno = EINTR;	/* a stop signal came while it waited */
+	return 0;
+}
+
 int net_send_all(int fd, const void *buf, size_t len)
 {
 	const char *p = buf;
@@ -211,7 +234,7 @@ int net_send_all(int fd, const void *buf, size_t len)
 	while (len > 0) {
 		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
 
-		if (n < 0 && util_retry())
+		if (n < 0 && (util_retry() || send_timed_out(fd)))
 			continue;
 		if (n < 0)
 			return -1;
@@ -223,6 +246,13 @@ int net_send_all(int fd, const void *buf, size_t len)
 		}
 	}
 	return 0;
+}
+
+int net_set_send_timeout(int fd, int seconds)
+{
+	struct timeval tv = { .tv_sec = seconds, .tv_usec = 0 };
+
+	return setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 }
 
 int net_format_line(char *line, const char *fmt, va_list ap)

@@ -69,7 +69,8 @@ int net_peer_name(int fd, char *buf, size_t size);
 /*
  * Sends all LEN bytes of BUF on FD: send() may take fewer bytes than asked,
  * and a signal may interrupt it, so it loops until everything is gone, or
- * a stop signal came (util_retry()). Never raises SIGPIPE. Returns 0, or -1
+ * a stop signal came (util_retry()); on a blocking socket, it sends again
+ * after each net_set_send_timeout() wake-up. Never raises SIGPIPE. Returns 0, or -1
  * (EPIPE or ECONNRESET mean the peer left; EAGAIN means a non-blocking
  * socket is full; EINTR, a stop signal).
  */
@@ -102,6 +103,14 @@ int net_set_nonblocking(int fd, int on);
  * Returns 0, or -1.
  */
 int net_set_nodelay(int fd);
+
+/*
+ * Makes a blocking send() on FD give up waiting after SECONDS (SO_SNDTIMEO).
+ * net_send_all() then sends again, unless a stop signal came: a signal that
+ * lands just before send() starts to wait is seen within SECONDS, where it
+ * would otherwise be seen only once the peer reads. Returns 0, or -1.
+ */
+int net_set_send_timeout(int fd, int seconds);
 
 /*
  * Describes the last failure of a net_ function in this thread: the

@@ -162,6 +162,44 @@ print("ok")'
 	assert_output ok
 }
 
+@test "a flood goes at its readers' pace: one that reads gets every line" {
+	# Backpressure: the server stops reading the flooder while a reader's
+	# queue is full, so a reader slower than loopback is never dropped;
+	# only the frozen one is, after a few seconds, and the room goes on.
+	server_start
+	run --separate-stderr chat_py '
+LINES, ROUND = 100000, 100  # 50 MB, in lines of 500 bytes
+frozen = Peer(rcvbuf=4096)  # it never reads again
+reader, flooder = Peer(), Peer()
+reader.expect(joined(flooder))
+
+def text(j):
+    return b"%06d " % j + b"y" * 493
+
+def flood():
+    for r in range(0, LINES, ROUND):
+        flooder.send(b"".join(text(j) + b"\n" for j in range(r, r + ROUND)))
+    flooder.send(b"end\n")
+
+threading.Thread(target=flood, daemon=True).start()
+got, others = 0, []
+while (line := reader.line()) != said(flooder, b"end"):
+    if line.startswith(b"*** "):
+        others.append(line)
+    elif line != said(flooder, text(got)):
+        fail(f"flood line {got} is {line[:40]!r}...")
+    else:
+        got += 1
+if got != LINES:
+    fail(f"the reader got {got} flood lines of {LINES}")
+if others != [b"*** " + frozen.nick + b" left (too slow)"]:
+    fail(f"expected the frozen client to be dropped, got {others!r}")
+print("ok")'
+	echo "$stderr" >&3
+	assert_success
+	assert_output ok
+}
+
 # Heavy: under valgrind the server cannot raise its open files limit.
 # bats test_tags=heavy
 @test "1000 clients connect at once: all welcomed, one line reaches all" {

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 /* -a and -p; NULL means every address, as INADDR_ANY does. */
@@ -104,14 +105,24 @@ static void announce(int fd)
  * Sends all LEN bytes of BUF: send() may take fewer bytes than asked, so it
  * loops. (common/net.c has the same loop as net_send_all() for later steps.)
  * Returns 0, or -1 if the client is gone or a stop signal came: a client
- * that does not read keeps send() waiting, and only a signal ends that.
+ * that does not read keeps send() waiting, and only a stop signal ends that.
  */
 static int send_all(int fd, const char *buf, size_t len)
 {
+	/*
+	 * A stop signal that lands just before send() starts to wait does not
+	 * interrupt it: send() gives up waiting every second (SO_SNDTIMEO,
+	 * then EAGAIN) so that the loop looks at stop_requested again.
+	 */
+	struct timeval tv = { .tv_sec = 1, .tv_usec = 0 };
+
+	/* If that fails, send() just waits as it would without it. */
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	while (len > 0) {
 		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
 
-		if (n < 0 && errno == EINTR && !stop_requested)
+		if (n < 0 && (errno == EINTR || errno == EAGAIN) &&
+		    !stop_requested)
 			continue;
 		if (n < 0)
 			return -1;

@@ -66,8 +66,10 @@ static int accept_client(int lfd, struct client *c)
 			complain("accept:");	/* never a reason to stop */
 		return -1;
 	}
-	if (line_init(&c->in, c->fd, MAX_LINE) < 0) {
-		complain("no memory for a new client");
+	/* A client that never reads holds send(): wake up to look for a stop. */
+	if (net_set_send_timeout(c->fd, 1) < 0 ||
+	    line_init(&c->in, c->fd, MAX_LINE) < 0) {
+		complain("cannot take a new client:");
 		close(c->fd);
 		return -1;
 	}

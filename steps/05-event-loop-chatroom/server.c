@@ -10,9 +10,13 @@
  *
  * What a blocking call kept for us is now kept by hand, per client: the
  * start of a line that is not complete yet (its line reader), and the
- * bytes its socket could not take yet (its output buffer). A client that
- * stops reading only grows its own output buffer; past MAX_QUEUE bytes it
- * is dropped as too slow, and the room never waits for it.
+ * bytes its socket could not take yet (its output buffer).
+ *
+ * Backpressure: while some client has more than half of MAX_QUEUE waiting,
+ * the server reads nobody. The senders' bytes stay in their sockets, TCP
+ * makes them wait, and a flood goes at the pace of the slowest reader. A
+ * reader that takes nothing for STALL_SECONDS while it holds the room that
+ * way is dropped as too slow, and the room goes on.
  *
  * Protocol: step 04's, word for word, plus one reason for leaving:
  * "*** guestN left (too slow)".
@@ -36,10 +40,18 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Smallest output buffer: one is allocated only when a socket is full. */
 #define OUT_MIN 4096
+
+/*
+ * A client with over half of MAX_QUEUE waiting holds the room: nobody is
+ * read until it takes some. If it takes nothing for this many seconds, it
+ * is not reading at all: it is dropped as too slow.
+ */
+#define STALL_SECONDS 3
 
 static const char *opt_addr;
 static const char *opt_port = DEFAULT_PORT;
@@ -69,6 +81,8 @@ struct client {
 	 */
 	char *out;
 	size_t out_sent, out_len, out_cap;
+	time_t progress;	/* when its socket last took bytes, or its
+				   output buffer last started to fill */
 	const char *gone;	/* NULL while it stays; else " (why)" or "" */
 };
 
@@ -165,6 +179,15 @@ static void want_write(struct client *c, int on)
 
 /* --- Sending without waiting -------------------------------------------- */
 
+/* Seconds on a clock that only goes forward, to measure stalls. */
+static time_t now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
 /* Says whether the call that just failed only refused to wait (EAGAIN). */
 static int would_block(void)
 {
@@ -193,6 +216,8 @@ static ssize_t send_some(struct client *c, const char *buf, size_t len)
 {
 	ssize_t n = send(c->fd, buf, len, MSG_NOSIGNAL);
 
+	if (n > 0)
+		c->progress = now();	/* it is reading */
 	if (n >= 0)
 		return n;
 	if (would_block() || errno == EINTR)
@@ -269,6 +294,8 @@ static int queue(struct client *c, const char *buf, size_t len)
  */
 static void deliver(struct client *c, const char *line, size_t len)
 {
+	if (c->gone == NULL && c->out == NULL)
+		c->progress = now();	/* its stall clock starts now */
 	if (c->gone == NULL && queue(c, line, len) == 0)
 		want_write(c, 1);
 }
@@ -488,10 +515,57 @@ static void handle_client_events(size_t i)
 	struct client *c = server.clients[i];
 	short revents = server.fds[i].revents;
 
-	if (c->gone == NULL && (revents & (POLLIN | POLLHUP | POLLERR)))
-		handle_client_data(c);
+	if (c->gone == NULL && (server.fds[i].events & POLLIN) &&
+	    (revents & (POLLIN | POLLHUP | POLLERR)))
+		handle_client_data(c);	/* only while the room is not held */
 	if (c->gone == NULL && (revents & POLLOUT) && c->out != NULL)
 		handle_client_writable(c);
+}
+
+/* --- Backpressure ------------------------------------------------------- */
+
+/* Says whether C has over half of MAX_QUEUE waiting: it holds the room. */
+static int holds_room(const struct client *c)
+{
+	return c->gone == NULL && c->out_len - c->out_sent > MAX_QUEUE / 2;
+}
+
+/*
+ * Says whether some client holds the room, dropping as too slow any that
+ * does and has taken nothing for STALL_SECONDS: it is not reading.
+ */
+static int room_held(void)
+{
+	int held = 0;
+
+	for (size_t i = FIRST_CLIENT; i < server.count; i++) {
+		struct client *c = server.clients[i];
+
+		if (holds_room(c) && now() - c->progress >= STALL_SECONDS)
+			drop(c, " (too slow)");
+		else if (holds_room(c))
+			held = 1;
+	}
+	return held;
+}
+
+/*
+ * Chooses what poll() watches in each client before it sleeps, and returns
+ * its timeout. While the room is held, no client is read: what they say
+ * could not be queued for the others. poll() then wakes every second to
+ * look for a stalled reader. Otherwise, every client is read, and poll()
+ * sleeps until something happens.
+ */
+static int plan_poll(void)
+{
+	int held = room_held();
+
+	for (size_t i = FIRST_CLIENT; i < server.count; i++) {
+		short *events = &server.fds[i].events;
+
+		*events = held ? *events & ~POLLIN : *events | POLLIN;
+	}
+	return held ? 1000 : -1;
 }
 
 /* --- Start and stop ----------------------------------------------------- */
@@ -544,7 +618,10 @@ int main(int argc, char **argv)
 #ifndef STARTER
 	/* [poll-loop] */
 	while (!stop_requested) {
-		if (poll(server.fds, server.count, -1) < 0) {
+		int timeout = plan_poll();	/* backpressure */
+
+		remove_gone_clients();		/* stalled readers */
+		if (poll(server.fds, server.count, timeout) < 0) {
 			if (errno != EINTR)
 				die("poll:");
 			continue;	/* a signal: was it a stop? */
@@ -559,8 +636,10 @@ int main(int argc, char **argv)
 #else /* STARTER */
 	/*
 	 * TODO: the event loop, the one place where this server waits. Until
-	 * stop_requested: poll() every descriptor of the set, server.fds
-	 * (server.count of them), with no timeout (-1). poll() fails with
+	 * stop_requested: first plan_poll() (given: backpressure) and
+	 * remove_gone_clients() (the stalled readers it dropped); then poll()
+	 * every descriptor of the set, server.fds (server.count of them),
+	 * with the timeout plan_poll() returned. poll() fails with
 	 * EINTR when a signal comes: go round, the loop checks the flag; any
 	 * other failure: die("poll:"). Then handle what it reported in the
 	 * revents of each slot: POLLIN on LISTEN_SLOT, newcomers:
@@ -571,13 +650,15 @@ int main(int argc, char **argv)
 	 * non-blocking, and poll() alone sleeps.
 	 * Until then, the server sleeps and answers nobody.
 	 * Tests: tests/05-event-loop-chatroom.bats, every test with clients;
-	 * "once a backlog is sent, the server sleeps in poll() again".
+	 * "once a backlog is sent, the server sleeps in poll() again", "a
+	 * flood goes at its readers' pace: one that reads gets every line".
 	 */
 	while (!stop_requested)
 		pause();	/* a stop signal wakes it */
 	(void)handle_new_connection;	/* keeps the compiler quiet until */
 	(void)handle_client_events;	/* you call them */
 	(void)remove_gone_clients;
+	(void)plan_poll;
 #endif /* STARTER */
 	server_free();
 	return 0;
