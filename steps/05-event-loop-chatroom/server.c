@@ -554,12 +554,13 @@ static int room_held(void)
  * its timeout. While the room is held, no client is read: what they say
  * could not be queued for the others. poll() then wakes every second to
  * look for a stalled reader. Otherwise, every client is read, and poll()
- * sleeps until something happens.
+ * sleeps until something happens. Frees the clients that are gone.
  */
 static int plan_poll(void)
 {
 	int held = room_held();
 
+	remove_gone_clients();	/* the stalled readers room_held() dropped */
 	for (size_t i = FIRST_CLIENT; i < server.count; i++) {
 		short *events = &server.fds[i].events;
 
@@ -618,10 +619,7 @@ int main(int argc, char **argv)
 #ifndef STARTER
 	/* [poll-loop] */
 	while (!stop_requested) {
-		int timeout = plan_poll();	/* backpressure */
-
-		remove_gone_clients();		/* stalled readers */
-		if (poll(server.fds, server.count, timeout) < 0) {
+		if (poll(server.fds, server.count, plan_poll()) < 0) {
 			if (errno != EINTR)
 				die("poll:");
 			continue;	/* a signal: was it a stop? */
@@ -636,10 +634,10 @@ int main(int argc, char **argv)
 #else /* STARTER */
 	/*
 	 * TODO: the event loop, the one place where this server waits. Until
-	 * stop_requested: first plan_poll() (given: backpressure) and
-	 * remove_gone_clients() (the stalled readers it dropped); then poll()
-	 * every descriptor of the set, server.fds (server.count of them),
-	 * with the timeout plan_poll() returned. poll() fails with
+	 * stop_requested: first plan_poll() (given: backpressure; it also
+	 * frees the stalled readers it dropped); then poll() every
+	 * descriptor of the set, server.fds (server.count of them), with the
+	 * timeout plan_poll() returned. poll() fails with
 	 * EINTR when a signal comes: go round, the loop checks the flag; any
 	 * other failure: die("poll:"). Then handle what it reported in the
 	 * revents of each slot: POLLIN on LISTEN_SLOT, newcomers:
