@@ -114,7 +114,7 @@ needs_root() {
 	assert_equal "${lines[-1]}" "score: 9/9"
 	check_reports
 	run cat "$OUT/scores.tsv"
-	assert_output "$(printf '01-tcp-echo\t8\t8')"
+	assert_output "$(printf '01-tcp-echo\t9\t9')"
 	[ "$(grep -c '^ok ' "$OUT/01-tcp-echo.plain.tap")" -eq 12 ]
 	[ -s "$OUT/01-tcp-echo.build.log" ]
 	[ ! -e "$OUT/01-tcp-echo.faults.tap" ]
