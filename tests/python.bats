@@ -21,11 +21,6 @@ setup_file() {
 	ln -s "$top/python/server.py" "$dir/server"
 	ln -s "$top/python/client.py" "$dir/client"
 	export KIT_IMPL="$BATS_FILE_TMPDIR/python"
-	# The interpreter allocates in every thread, and glibc gives each new
-	# thread an arena of its own (64 MiB of address space, up to eight per
-	# core) that stays when the thread ends: that would hide, or look like,
-	# the stacks of threads never joined that the churn test looks for.
-	export MALLOC_ARENA_MAX=1
 }
 
 teardown() { kit_teardown; }
