@@ -80,7 +80,7 @@ handout:
 	tools/handout
 
 clean:
-	for d in $(PROGRAM_DIRS) fuzz; do $(MAKE) -C $$d clean SAN= || exit 1; done
+	for d in $(PROGRAM_DIRS) $(wildcard fuzz); do $(MAKE) -C $$d clean SAN= || exit 1; done
 	rm -rf dist
 
 # Grading (tools/grading/README.md):
