@@ -569,6 +569,9 @@ free_port() {
 	command -v tmux >/dev/null || skip "tmux is not installed (the test presses Ctrl-C in a terminal)"
 	local port host hosts out=$BATS_TEST_TMPDIR/class.out log=$BATS_TEST_TMPDIR/class.err
 	port=$(free_port)
+	# tools/class runs the plain build, and builds it if need be: not a
+	# wait this test is about (under SAN, only the sanitizer build is there).
+	make -s -C "$KIT_ROOT/solution" SAN= >/dev/null
 	TMUX_TEST=$BATS_TEST_TMPDIR/outer
 	tmux -S "$TMUX_TEST" -f /dev/null new-session -d -x 160 -y 50 \
 		"bash -c 'cd $KIT_ROOT && PORT=$port tools/class >$out 2>$log; echo \$? >$BATS_TEST_TMPDIR/rc'"
