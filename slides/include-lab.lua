@@ -15,6 +15,10 @@
 -- one file. A missing file stops the build with one line naming it; a text
 -- block bigger than a slide (17 lines of 76 columns) warns, and fails with
 -- SLIDES_STRICT=1 (make check).
+--
+-- The lab writes English. A deck whose lang is not "en" shows its figures
+-- in its own language: every text of slides/lab.LANG is replaced in them
+-- (see that file).
 
 local MAX_LINES = 17
 local MAX_COLS = 76
@@ -50,6 +54,54 @@ local function read_lab(name)
   end
   fail("lab file " .. name .. " is in neither dist/netlab/ nor "
     .. "tools/netlab.d/figures/ (run: make lab, or tools/netlab record)")
+end
+
+-- The deck's language, and the replacements slides/lab.LANG gives for it:
+-- a list of {english, translation}, applied in order.
+local lang = "en"
+local replacements = nil
+
+local function load_replacements()
+  local file = "slides/lab." .. lang
+  local fh = io.open(pandoc.path.join({ root, file }), "r")
+  if not fh then
+    fail(file .. ": cannot read it (the " .. lang .. " deck's lab figures)")
+  end
+  local list, n, pending = {}, 0, nil
+  for line in fh:lines() do
+    n = n + 1
+    local en = line:match("^en (.+)$")
+    local other = line:match("^" .. lang .. " (.+)$")
+    if en and not pending then
+      pending = en
+    elseif other and pending then
+      list[#list + 1] = { pending, other }
+      pending = nil
+    elseif en or other then
+      fail(file .. ":" .. n .. ": expected an \"en\" line, then its \""
+        .. lang .. "\" line")
+    end
+  end
+  fh:close()
+  if pending then fail(file .. ": the last \"en\" line has no \"" .. lang .. "\" line") end
+  return list
+end
+
+-- DATA in the deck's language.
+local function localize(data)
+  if lang == "en" then return data end
+  replacements = replacements or load_replacements()
+  for _, r in ipairs(replacements) do
+    local from, to = r[1], r[2]
+    local at = 1
+    while true do
+      local i, j = data:find(from, at, true)
+      if not i then break end
+      data = data:sub(1, i - 1) .. to .. data:sub(j + 1)
+      at = i + #to
+    end
+  end
+  return data
 end
 
 local B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
@@ -96,7 +148,7 @@ function CodeBlock(block)
   if name == nil then
     return nil
   end
-  local text = read_lab(name):gsub("%s+$", "")
+  local text = localize(read_lab(name)):gsub("%s+$", "")
   measure(text, "lab file " .. name)
   block.text = text
   block.attributes.lab = nil
@@ -111,7 +163,18 @@ function Image(img)
     return nil
   end
   local data = read_lab(name)
+  if name:match("%.svg$") then data = localize(data) end
   local kind = name:match("%.svg$") and "image/svg+xml" or "image/png"
   img.src = "data:" .. kind .. ";base64," .. base64(data)
   return img
 end
+
+-- The deck's language first (its metadata), then the figures.
+return {
+  { Meta = function(meta)
+      if meta.lang then
+        lang = pandoc.utils.stringify(meta.lang):match("^(%a+)"):lower()
+      end
+    end },
+  { CodeBlock = CodeBlock, Image = Image },
+}

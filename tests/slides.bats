@@ -53,6 +53,48 @@ copy_kit() {
 	grep -q 'python/client.py' "$en"
 }
 
+# lab_text DECK: the deck's text, with its embedded SVG pictures decoded.
+lab_text() {
+	python3 - "$1" <<'PY'
+import base64, re, sys
+deck = open(sys.argv[1], encoding="utf-8").read()
+print(deck)
+for svg in re.findall(r"data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)", deck):
+    print(base64.b64decode(svg).decode("utf-8"))
+PY
+}
+
+@test "the lab's figures speak the deck's language, their tables aligned" {
+	run timeout 300 make -s -C "$KIT_ROOT/slides"
+	assert_success
+	local fr en
+	fr=$(lab_text "$KIT_ROOT/dist/slides/fr.html")
+	en=$(lab_text "$KIT_ROOT/dist/slides/en.html")
+	# Every English text of slides/lab.fr is gone from the French deck,
+	# and the English deck still has each one it shows.
+	local line text shown=0
+	while IFS= read -r line; do
+		text=${line#en }
+		[ "$text" != "$line" ] || continue
+		if [[ $fr == *"$text"* ]]; then
+			echo "the French deck still shows: $text" >&2
+			return 1
+		fi
+		[[ $en != *"$text"* ]] || shown=$((shown + 1))
+	done <"$KIT_ROOT/slides/lab.fr"
+	[ "$shown" -ge 5 ]
+	[[ $fr == *"puis kill -9 après un écho"* ]]
+	[[ $fr == *"lignes revenues (sur 1000)"* ]]
+	# The translated table header keeps the English one's width.
+	run python3 -c '
+import sys
+rows = open(sys.argv[1], encoding="utf-8").read().splitlines()
+en = next(r for r in rows if r.startswith("en loss "))
+fr = next(r for r in rows if r.startswith("fr perte "))
+print(len(en), len(fr))' "$KIT_ROOT/slides/lab.fr"
+	assert_output "68 68"
+}
+
 @test "a code comment with no French translation fails the check" {
 	copy_kit
 	sed -i 's|/\* wakes its thread \*/|/* wakes the thread up */|' \
