@@ -244,6 +244,37 @@ needs_root() {
 	nothing_left "$BATS_TEST_TMPDIR"
 }
 
+@test "a test that runs out of time is TIME, not a wrong answer; --regrade-timeouts grades only those" {
+	# A server that takes 2 s to start serving each client: with a 1 s
+	# deadline, every test that waits for an echo runs out of time, as on
+	# an overloaded machine; with 10 s, they pass.
+	local sub=$BATS_TEST_TMPDIR/slow
+	kit_copy "$sub"
+	sed -i '/^static void serve(int fd)$/,/^{$/ s|^{$|{\n\tsleep(2);\t/* FIXTURE: slow */|' \
+		"$sub/steps/01-tcp-echo/server.c"
+	grep -q 'FIXTURE: slow' "$sub/steps/01-tcp-echo/server.c"
+	grade --step 01 --deadline 1 "$sub"
+	assert_success
+	check_reports
+	local first=${lines[-1]}
+	[ "$first" != "score: 9/9" ]
+	assert_line --regexp '^timed out: [1-9][0-9]* test\(s\) \(TIME\)'
+	local t
+	t=$(awk -F '\t' '$6 == "timeout"' "$OUT/results.tsv" | wc -l)
+	[ "$t" -ge 1 ]
+	# Failed tests that did not time out are not graded again.
+	local kept
+	kept=$(awk -F '\t' '$6 == "passed"' "$OUT/results.tsv" | cut -f 1-3 | sort)
+	[ -n "$kept" ]
+	grade --step 01 --deadline 10 --regrade-timeouts "$sub"
+	assert_success
+	assert_line --regexp "regrade: $t test\\(s\\) that had timed out graded again"
+	assert_equal "${lines[-1]}" "score: 9/9"
+	check_reports
+	run awk -F '\t' '$6 == "timeout"' "$OUT/results.tsv"
+	assert_output ""
+}
+
 # bats test_tags=heavy
 @test "fault injection catches a chat server that takes one recv() for one line" {
 	local sub=$BATS_TEST_TMPDIR/naive
