@@ -140,13 +140,26 @@ PY
 	raw_open quitter
 	printf 'half a li' >&"${RAW_FD[quitter]}"
 	raw_close quitter
-	timeout "$KIT_DEADLINE" python3 - "$SERVER_PORT" <<'PY'
+	timeout "$KIT_DEADLINE" python3 - "$SERVER_PORT" "$KIT_DEADLINE" <<'PY'
 import socket, struct, sys
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.settimeout(float(sys.argv[2]))
 s.sendall(b"about to vanish\n")
+back = b""
+while not back.endswith(b"\n"):  # the echo: the server waits in recv() now
+    chunk = s.recv(100)
+    if not chunk:
+        sys.exit(f"the server closed the connection after {back!r}")
+    back += chunk
 s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-s.close()  # RST instead of FIN
+s.close()  # RST instead of FIN: that recv() fails with ECONNRESET
 PY
+	if reap "$SERVER_PID"; then
+		echo "the server under test ended when a client reset its connection" \
+			"(recv() failed with ECONNRESET): that ends this client, not the server" >&2
+		prog_report server
+		return 1
+	fi
 	raw_open survivor
 	raw_say survivor "still here"
 	raw_expect survivor '^still here$'
