@@ -171,7 +171,7 @@ PY
 # valgrind needs descriptors of its own.)
 @test "an accept() failure (out of descriptors) does not stop the server" {
 	local limit
-	KIT_WRAPPER= server_start
+	KIT_WRAPPER='' server_start
 	limit=$(fd_limit "$SERVER_PID")
 	raw_open first
 	raw_open second

@@ -213,7 +213,7 @@ c.close()'
 # valgrind needs descriptors of its own.)
 @test "an accept() failure (out of descriptors) does not stop the server" {
 	local limit
-	KIT_WRAPPER= server_start_fifo
+	KIT_WRAPPER='' server_start_fifo
 	limit=$(fd_limit "$SERVER_PID")
 	raw_open first
 	raw_open second
