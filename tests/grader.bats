@@ -367,7 +367,7 @@ EOF
 	assert_line --partial "bob, jr: score: 9/17"
 	run cat "$BATS_TEST_TMPDIR/grades.csv"
 	assert_output "$(printf '%s\n' 'name,01-tcp-echo,02-udp-echo,total,max,seed' \
-		'alice,9,8,17,17,77' '"bob, jr",9,0,9,17,77')"
+		'alice,11,8,19,19,77' '"bob, jr",11,0,11,19,77')"
 	[ -s "$BATS_TEST_TMPDIR/reports/alice/results.json" ]
 	[ -s "$BATS_TEST_TMPDIR/reports/bob, jr/grade.log" ]
 }
