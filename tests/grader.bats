@@ -111,11 +111,11 @@ needs_root() {
 	grade --step 01 "$KIT_ROOT"
 	assert_success
 	assert_line "01-tcp-echo: build ok"
-	assert_equal "${lines[-1]}" "score: 9/9"
+	assert_equal "${lines[-1]}" "score: 11/11"
 	check_reports
 	run cat "$OUT/scores.tsv"
-	assert_output "$(printf '01-tcp-echo\t9\t9')"
-	[ "$(grep -c '^ok ' "$OUT/01-tcp-echo.plain.tap")" -eq 12 ]
+	assert_output "$(printf '01-tcp-echo\t11\t11')"
+	[ "$(grep -c '^ok ' "$OUT/01-tcp-echo.plain.tap")" -eq 14 ]
 	[ -s "$OUT/01-tcp-echo.build.log" ]
 	[ ! -e "$OUT/01-tcp-echo.faults.tap" ]
 	run result "01: server -h prints the usage on stdout and exits 0"
