@@ -98,7 +98,7 @@ gradescope:
 
 # Does the grader catch real bugs? Grades the kit's set of student bugs
 # (tools/grading/mutants/) and prints the kill rate. MUTANTS_ARGS=--sample
-# grades one or two a step (what CI runs).
+# grades the few that CI runs (tools/grading/mutants/SAMPLE).
 MUTANTS_ARGS ?=
 mutants: all
 	tools/grading/mutants/run $(MUTANTS_ARGS)

@@ -56,6 +56,27 @@ teardown() { kit_teardown; }
 	raw_expect a '^on the port I chose$'
 }
 
+# A server stopped while a client is connected closes first, so its end of
+# that connection stays in TIME-WAIT for a minute: without SO_REUSEADDR,
+# the server started again on the same port fails to bind.
+@test "stopped with a client connected, the server starts again on its port at once" {
+	local port
+	port=$(free_port)
+	server_start -a 127.0.0.1 -p "$port"
+	raw_open a
+	raw_say a "before the restart"
+	raw_expect a '^before the restart$'
+	status_of server_stop
+	assert_equal "$STATUS" 0
+	raw_expect_eof a	# the server closed first: its side is in TIME-WAIT
+	raw_close a
+	SERVER_BLAME="open_listener(): setsockopt(SO_REUSEADDR) before bind()" \
+		server_start -a 127.0.0.1 -p "$port"
+	raw_open b
+	raw_say b "after the restart"
+	raw_expect b '^after the restart$'
+}
+
 @test "the kit client prints each echo and exits 0 at end of input" {
 	kit_server_start echo
 	run --separate-stderr timeout "$KIT_DEADLINE" "$(impl_bin client)" \
@@ -119,16 +140,54 @@ PY
 	raw_open quitter
 	printf 'half a li' >&"${RAW_FD[quitter]}"
 	raw_close quitter
-	timeout "$KIT_DEADLINE" python3 - "$SERVER_PORT" <<'PY'
+	timeout "$KIT_DEADLINE" python3 - "$SERVER_PORT" "$KIT_DEADLINE" <<'PY'
 import socket, struct, sys
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.settimeout(float(sys.argv[2]))
 s.sendall(b"about to vanish\n")
+back = b""
+while not back.endswith(b"\n"):  # the echo: the server waits in recv() now
+    chunk = s.recv(100)
+    if not chunk:
+        sys.exit(f"the server closed the connection after {back!r}")
+    back += chunk
 s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-s.close()  # RST instead of FIN
+s.close()  # RST instead of FIN: that recv() fails with ECONNRESET
 PY
+	if reap "$SERVER_PID"; then
+		echo "the server under test ended when a client reset its connection" \
+			"(recv() failed with ECONNRESET): that ends this client, not the server" >&2
+		prog_report server
+		return 1
+	fi
 	raw_open survivor
 	raw_say survivor "still here"
 	raw_expect survivor '^still here$'
+}
+
+# Out of descriptors, accept() fails with EMFILE: a reason to wait, never to
+# stop. The server's limit is lowered while it runs, then put back: the
+# client that waited all along must then be served. (Not under KIT_WRAPPER:
+# valgrind needs descriptors of its own.)
+@test "an accept() failure (out of descriptors) does not stop the server" {
+	local limit
+	KIT_WRAPPER='' server_start
+	limit=$(fd_limit "$SERVER_PID")
+	raw_open first
+	raw_open second
+	raw_close first
+	# Whether first was served or not, the next accept() has no descriptor.
+	wait_for_line "$BATS_TEST_TMPDIR/server.err" 'Too many open files'
+	if reap "$SERVER_PID"; then
+		echo "the server under test ended once accept() failed with EMFILE" \
+			"(out of descriptors): that is a reason to go round, never to stop" >&2
+		prog_report server
+		return 1
+	fi
+	fd_limit "$SERVER_PID" "$limit" >/dev/null
+	raw_say second "served at last"
+	raw_expect second '^served at last$'
+	kill -0 "$SERVER_PID"
 }
 
 @test "SIGTERM and SIGINT end the server with status 0" {

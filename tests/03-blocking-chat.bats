@@ -207,6 +207,32 @@ c.close()'
 	assert_output "kit_client: connection closed by server"
 }
 
+# Out of descriptors, accept() fails with EMFILE: a reason to wait, never to
+# stop. The server's limit is lowered while it runs, then put back: the
+# client that waited all along must then be served. (Not under KIT_WRAPPER:
+# valgrind needs descriptors of its own.)
+@test "an accept() failure (out of descriptors) does not stop the server" {
+	local limit
+	KIT_WRAPPER='' server_start_fifo
+	limit=$(fd_limit "$SERVER_PID")
+	raw_open first
+	raw_open second
+	raw_close first
+	# Whether first was served or not, the next accept() has no descriptor.
+	wait_for_line "$BATS_TEST_TMPDIR/server.err" 'Too many open files'
+	if reap "$SERVER_PID"; then
+		echo "the server under test ended once accept() failed with EMFILE" \
+			"(out of descriptors): that is a reason to go round, never to stop" >&2
+		prog_report server
+		return 1
+	fi
+	fd_limit "$SERVER_PID" "$limit" >/dev/null
+	raw_say second "served at last"
+	wait_for_line "$BATS_TEST_TMPDIR/server.out" '^<guest[0-9]+> served at last$'
+	server_say "welcome back"
+	raw_expect second '^<server> welcome back$'
+}
+
 @test "a second client waits until the first has left" {
 	server_start_fifo
 	kit_client_start alice

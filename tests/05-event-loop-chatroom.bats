@@ -74,6 +74,10 @@ teardown() { kit_teardown; }
 	chat_200_clients_leave_no_leak
 }
 
+@test "clients come and go while another floods: no line twice, astray or before a welcome" {
+	chat_churn_with_a_flooder
+}
+
 @test "clients that vanish while being written to do not stop the room" {
 	chat_clients_vanishing_while_written_to
 }

@@ -97,7 +97,9 @@ class Peer:
         except OSError as e:
             fail(f"no line within {DEADLINE}s: {e}")
         if not line.endswith(b"\n"):
-            fail(f"the server closed the connection after {line[:80]!r}")
+            who = getattr(self, "nick", b"a newcomer").decode()
+            fail(f"the server closed the connection to {who} after"
+                 f" {line[:80]!r}")
         return line[:-1]
 
     def expect(self, want):
@@ -469,6 +471,95 @@ print("ok")'
 		return 1
 	fi
 }
+
+# Clients come and go while another floods the room: a departed client's
+# descriptor number is soon a newcomer's, and a server that closes it
+# before the client is out of its list (or never takes it out) sends that
+# newcomer lines meant for the old one: before its welcome, twice, or its
+# own line back. Every client checks what it gets; a witness checks that
+# it got every flood line, once, in order.
+chat_churn_with_a_flooder() {
+	server_start
+	run chat_py "$CHAT_CHURN_PY"
+	assert_success
+	assert_output ok
+}
+
+# The python of chat_churn_with_a_flooder, which the solution's suite runs too.
+CHAT_CHURN_PY=$(cat <<'PY'
+CHURNERS, ROUNDS, SEEN = 4, 25, 5
+witness, flooder = Peer(), Peer()
+witness.expect(joined(flooder))
+FLOOD = b"<" + flooder.nick + b"> "
+done = threading.Event()
+
+def check(peer, line, last, strict=False):
+    """Checks LINE, a line PEER got after its welcome, LAST being the number
+    of the last flood line it got; returns the number of the last now."""
+    who = peer.nick.decode()
+    if line.startswith(FLOOD):
+        word = line[len(FLOOD):].split(b" ", 1)[0]
+        k = int(word) if word.isdigit() else last + 1
+        if k <= last:
+            fail(f"{who} got flood line {k} after line {last}: a line sent"
+                 " twice, or meant for a client that had left")
+        if strict and k != last + 1:
+            fail(f"{who}, reading all along, got flood line {k} after line"
+                 f" {last}: lines lost")
+        return k
+    if line.startswith(b"<" + peer.nick + b"> "):
+        fail(f"{who} got its own line back, {line[:60]!r}: it was sent to the"
+             " descriptor of a client that had left")
+    if line.startswith(b"*** welcome "):
+        fail(f"{who} got a second welcome, {line[:60]!r}: meant for a newcomer")
+    return last
+
+def flood():
+    j = 0
+    while not done.is_set():
+        flooder.send(b"".join(b"%d flood %s\n" % (k, b"x" * 80)
+                              for k in range(j, j + 20)))
+        j += 20
+    flooder.send(b"end\n")
+
+def drain():
+    """The flooder reads what it is told (joined, left), so it never holds
+    the room up; it ends when the flooder is shut down."""
+    try:
+        while flooder.s.recv(65536):
+            pass
+    except OSError:
+        pass
+
+def watch():
+    last = -1
+    while (line := witness.line()) != FLOOD + b"end":
+        last = check(witness, line, last, strict=True)
+
+def churn(t):
+    for r in range(ROUNDS):
+        p = Peer()  # fails unless its very first line is its welcome
+        p.send(b"hello from " + p.nick + b"\n")
+        last, seen = -1, 0
+        while seen < SEEN:
+            new = check(p, p.line(), last)
+            seen, last = seen + (new != last), new
+        (p.reset if (t + r) % 2 else p.close)()
+
+helpers = [threading.Thread(target=f) for f in (flood, watch)]
+threading.Thread(target=drain, daemon=True).start()
+churners = [threading.Thread(target=churn, args=(t,)) for t in range(CHURNERS)]
+for t in helpers + churners:
+    t.start()
+for t in churners:
+    t.join()
+done.set()
+for t in helpers:
+    t.join()
+flooder.s.shutdown(socket.SHUT_RDWR)
+print("ok")
+PY
+)
 
 chat_clients_vanishing_while_written_to() {
 	server_start

@@ -111,11 +111,11 @@ needs_root() {
 	grade --step 01 "$KIT_ROOT"
 	assert_success
 	assert_line "01-tcp-echo: build ok"
-	assert_equal "${lines[-1]}" "score: 9/9"
+	assert_equal "${lines[-1]}" "score: 11/11"
 	check_reports
 	run cat "$OUT/scores.tsv"
-	assert_output "$(printf '01-tcp-echo\t9\t9')"
-	[ "$(grep -c '^ok ' "$OUT/01-tcp-echo.plain.tap")" -eq 12 ]
+	assert_output "$(printf '01-tcp-echo\t11\t11')"
+	[ "$(grep -c '^ok ' "$OUT/01-tcp-echo.plain.tap")" -eq 14 ]
 	[ -s "$OUT/01-tcp-echo.build.log" ]
 	[ ! -e "$OUT/01-tcp-echo.faults.tap" ]
 	run result "01: server -h prints the usage on stdout and exits 0"
@@ -398,7 +398,7 @@ EOF
 	assert_line --partial "bob, jr: score: 9/17"
 	run cat "$BATS_TEST_TMPDIR/grades.csv"
 	assert_output "$(printf '%s\n' 'name,01-tcp-echo,02-udp-echo,total,max,seed' \
-		'alice,9,8,17,17,77' '"bob, jr",9,0,9,17,77')"
+		'alice,11,8,19,19,77' '"bob, jr",11,0,11,19,77')"
 	[ -s "$BATS_TEST_TMPDIR/reports/alice/results.json" ]
 	[ -s "$BATS_TEST_TMPDIR/reports/bob, jr/grade.log" ]
 }

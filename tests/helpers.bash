@@ -457,6 +457,24 @@ thread_count() { find "/proc/$1/task" -mindepth 1 -maxdepth 1 2>/dev/null | wc -
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 vm_kb() { awk '/^VmSize:/ { print $2 }' "/proc/$1/status"; }
 
+# fd_limit PID [LIMIT]: sets the soft limit on PID's open descriptors to
+# LIMIT, or by default to the lowest descriptor number PID has free, so
+# that the next one it opens (an accept()) fails with EMFILE; prints the
+# limit it had. prlimit(2) works on a running process of the same user.
+fd_limit() {
+	python3 -c '
+import os, resource, sys
+pid = int(sys.argv[1])
+if len(sys.argv) > 2:
+    limit = int(sys.argv[2])
+else:
+    held = {int(fd) for fd in os.listdir(f"/proc/{pid}/fd")}
+    limit = min(set(range(len(held) + 1)) - held)
+soft, hard = resource.prlimit(pid, resource.RLIMIT_NOFILE)
+resource.prlimit(pid, resource.RLIMIT_NOFILE, (limit, hard))
+print(soft)' "$@"
+}
+
 # Fails if a sanitizer reported anything in a spawned process's stderr.
 check_sanitizers() {
 	local f bad=0

@@ -573,6 +573,10 @@ print(min(got), max(got), want)'
 	echo "$output" >&3
 }
 
+@test "clients come and go while another floods: no line twice, astray or before a welcome" {
+	chat_churn_with_a_flooder
+}
+
 @test "clients that vanish while being written to do not hurt the room" {
 	server_start
 	run py '
