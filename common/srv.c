@@ -99,7 +99,7 @@ int srv_accept(int lfd, char *nick, size_t size)
 		return -1;
 	}
 	log_accept(0);
-	if (net_set_nodelay(fd) < 0 || net_set_send_timeout(fd, 1) < 0) {
+	if (net_set_send_timeout(fd, 1) < 0) {
 		saved = errno;
 		note("cannot take a new client:");
 		close(fd);

@@ -3,8 +3,8 @@
  *
  * Starting (the stop signals, SIGPIPE, the open files limit, the listening
  * socket, the ready line) and taking a newcomer (an accept() that survives
- * running out of descriptors, TCP_NODELAY, a nickname, a log line) are the
- * same in steps 03, 04 and 05: they live here, so that each step's own file
+ * running out of descriptors, a nickname, a log line) are the same in
+ * steps 03, 04 and 05: they live here, so that each step's own file
  * shows its idea and diff between two steps shows little else.
  *
  * srv_start() and srv_accept() are helpers for main() and step code, like
@@ -35,9 +35,9 @@ int srv_raise_fd_limit(void);
 /*
  * Takes the next connection waiting on LFD, names it "guestN" in NICK (of
  * SIZE bytes; N counts the arrivals from 1), logs "guestN connected from
- * ADDRESS", and turns Nagle's algorithm off on it (a lone chat line leaves
- * at once). A blocking send() on it wakes every second to look for a stop
- * signal (net_set_send_timeout()). Returns its descriptor, or -1 with
+ * ADDRESS". A blocking send() on it wakes every second to look for a stop
+ * signal (net_set_send_timeout()). Nagle's algorithm stays on: step 05
+ * turns it off, and step 04's latency shows what it costs. Returns its descriptor, or -1 with
  * errno set: no connection taken. Failures are logged once for a run of
  * the same error. Out of descriptors or memory (srv_starved()), it pauses
  * ACCEPT_PAUSE_MS before it returns if LFD is blocking, so that the

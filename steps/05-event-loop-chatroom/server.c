@@ -167,7 +167,8 @@ static int accept_client(int lfd, struct client *c)
 			server.fds[LISTEN_SLOT].events = 0;
 		return -1;	/* never a reason to stop */
 	}
-	if (net_set_nonblocking(c->fd, 1) < 0 ||
+	/* Non-blocking, and no Nagle: a lone chat line leaves at once. */
+	if (net_set_nonblocking(c->fd, 1) < 0 || net_set_nodelay(c->fd) < 0 ||
 	    line_init(&c->in, c->fd, MAX_LINE) < 0 || slot_add(c->fd, c) < 0) {
 		complain("cannot take a new client:");
 		line_free(&c->in);
