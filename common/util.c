@@ -227,22 +227,6 @@ int util_retry(void)
 	return errno == EINTR && !stop_requested;
 }
 
-/* --- Accepting ------------------------------------------------------------ */
-
-int util_accept_failed(int err)
-{
-	static int last;	/* the error of the run going on; 0: none */
-
-	if (err == EINTR || err == EAGAIN || err == EWOULDBLOCK ||
-	    err == ECONNABORTED)
-		return 0;
-	if (err != 0 && err != last)
-		note("accept: %s", strerror(err));
-	last = err;
-	return err == EMFILE || err == ENFILE || err == ENOBUFS ||
-	       err == ENOMEM;
-}
-
 /* --- Writing everything ------------------------------------------------------ */
 
 int util_write_all(int fd, const void *buf, size_t len)

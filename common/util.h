@@ -96,17 +96,6 @@ int util_block_stop_signals(int block);
 int util_retry(void);
 
 /*
- * For a server's accept loop, after accept() failed with ERR, or with 0
- * once it worked again: logs the failure with note(), once for a run of
- * the same error, so that a server out of descriptors does not fill its
- * log. EINTR, EAGAIN and ECONNABORTED (a client gave up first) are not
- * logged. Returns 1 if the server should pause before it tries again: out
- * of descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM), trying again
- * at once only spins, since the connection waits in the backlog.
- */
-int util_accept_failed(int err);
-
-/*
  * Writes all LEN bytes of BUF to FD (a file, a pipe, a terminal): write()
  * may take fewer, so it loops, following util_retry(). Returns 0, or -1.
  */

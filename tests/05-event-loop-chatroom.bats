@@ -104,9 +104,8 @@ teardown() { kit_teardown; }
 
 # --- This step's own ---------------------------------------------------------
 # What one thread must get right, and what its promises are: no client can
-# hold the loop, and one process holds thousands of clients. Step 04 fails
-# every one of these: its room freezes behind a client that stops reading,
-# and it neither raises its open files limit nor waits EMFILE out.
+# hold the loop, and one process holds thousands of clients. Step 04's room
+# freezes behind a client that stops reading.
 
 @test "a client that stops reading is dropped (too slow); the room goes on" {
 	# The frozen client's queue (MAX_QUEUE, 1 MiB) and some slack; more

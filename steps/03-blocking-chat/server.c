@@ -20,9 +20,9 @@
 #include "config.h"
 #include "line.h"
 #include "net.h"
+#include "srv.h"
 #include "util.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -53,30 +53,18 @@ struct client {
 /*
  * Waits for the next client on LFD and fills C: its socket, its nickname
  * (guest1, guest2, ... in order of arrival) and its line reader.
- * Returns 0, or -1 if accept() failed or a signal interrupted it.
+ * Returns 0, or -1 if no client could be taken or a signal came.
  */
 static int accept_client(int lfd, struct client *c)
 {
-	static unsigned arrivals;	/* only main() gets here */
-	char who[NET_NAME_LEN];
-
-	c->fd = accept(lfd, NULL, NULL);
-	if (c->fd < 0) {
-		if (errno != EINTR)
-			complain("accept:");	/* never a reason to stop */
-		return -1;
-	}
-	/* A client that never reads holds send(): wake up to look for a stop. */
-	if (net_set_send_timeout(c->fd, 1) < 0 ||
-	    line_init(&c->in, c->fd, MAX_LINE) < 0) {
-		complain("cannot take a new client:");
+	c->fd = srv_accept(lfd, c->nick, sizeof(c->nick));
+	if (c->fd < 0)
+		return -1;	/* never a reason to stop */
+	if (line_init(&c->in, c->fd, MAX_LINE) < 0) {
+		complain("no memory for a new client");
 		close(c->fd);
 		return -1;
 	}
-	snprintf(c->nick, sizeof(c->nick), "guest%u", ++arrivals);
-	if (net_peer_name(c->fd, who, sizeof(who)) < 0)
-		snprintf(who, sizeof(who), "?");
-	note("%s connected from %s", c->nick, who);
 	return 0;
 }
 
@@ -201,21 +189,12 @@ static int serve(int lfd, struct line_reader *keyboard)
 int main(int argc, char **argv)
 {
 	struct line_reader keyboard;
-	char name[NET_NAME_LEN];
 	int lfd, rc;
 
 	rc = cli_parse(&cli, argc, argv);
 	if (rc != CLI_RUN)
 		cli_exit(&cli, rc);
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (util_catch_stop_signals() < 0 || util_ignore_sigpipe() < 0)
-		die("sigaction:");
-	lfd = net_listen(opt_addr, opt_port, LISTEN_BACKLOG);
-	if (lfd < 0)
-		die("cannot listen on port %s: %s", opt_port, net_strerror());
-	if (net_local_name(lfd, name, sizeof(name)) < 0)
-		die("getsockname: %s", net_strerror());
-	printf("listening on %s\n", name);
+	lfd = srv_start(opt_addr, opt_port);
 	if (line_init(&keyboard, STDIN_FILENO, MAX_LINE) < 0)
 		die("out of memory");
 	while (!stop_requested && serve(lfd, &keyboard) == 0)

@@ -21,16 +21,15 @@
 #include "config.h"
 #include "line.h"
 #include "net.h"
+#include "srv.h"
 #include "util.h"
 
-#include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 static const char *opt_addr;
@@ -89,31 +88,18 @@ static void room_unlock(void)
 /*
  * Waits for the next client on LFD and fills C: its socket, its nickname
  * (guest1, guest2, ... in order of arrival) and its line reader.
- * Returns 0, or -1 if accept() failed or a signal interrupted it.
+ * Returns 0, or -1 if no client could be taken or a signal came.
  */
 static int accept_client(int lfd, struct client *c)
 {
-	static unsigned arrivals;	/* only main() gets here */
-	const struct timespec pause = { 0, ACCEPT_PAUSE_MS * 1000000L };
-	char who[NET_NAME_LEN];
-
-	c->fd = accept(lfd, NULL, NULL);
-	if (c->fd < 0) {
-		/* Never a reason to stop; out of descriptors, wait a little. */
-		if (util_accept_failed(errno))
-			nanosleep(&pause, NULL);	/* a signal cuts it short */
-		return -1;
-	}
-	util_accept_failed(0);
+	c->fd = srv_accept(lfd, c->nick, sizeof(c->nick));
+	if (c->fd < 0)
+		return -1;	/* never a reason to stop */
 	if (line_init(&c->in, c->fd, MAX_LINE) < 0) {
 		complain("no memory for a new client");
 		close(c->fd);
 		return -1;
 	}
-	snprintf(c->nick, sizeof(c->nick), "guest%u", ++arrivals);
-	if (net_peer_name(c->fd, who, sizeof(who)) < 0)
-		snprintf(who, sizeof(who), "?");
-	note("%s connected from %s", c->nick, who);
 	return 0;
 }
 
@@ -332,21 +318,12 @@ static void spawn(int lfd)
 
 int main(int argc, char **argv)
 {
-	char name[NET_NAME_LEN];
 	int lfd, rc;
 
 	rc = cli_parse(&cli, argc, argv);
 	if (rc != CLI_RUN)
 		cli_exit(&cli, rc);
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (util_catch_stop_signals() < 0 || util_ignore_sigpipe() < 0)
-		die("sigaction:");
-	lfd = net_listen(opt_addr, opt_port, LISTEN_BACKLOG);
-	if (lfd < 0)
-		die("cannot listen on port %s: %s", opt_port, net_strerror());
-	if (net_local_name(lfd, name, sizeof(name)) < 0)
-		die("getsockname: %s", net_strerror());
-	printf("listening on %s\n", name);
+	lfd = srv_start(opt_addr, opt_port);
 	while (!stop_requested)
 		spawn(lfd);
 	close(lfd);

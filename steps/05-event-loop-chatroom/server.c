@@ -29,16 +29,15 @@
 #include "config.h"
 #include "line.h"
 #include "net.h"
+#include "srv.h"
 #include "util.h"
 
 #include <errno.h>
 #include <poll.h>
 #include <stdarg.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -102,32 +101,8 @@ static struct {
 	size_t count;		/* slots in use */
 	size_t cap;		/* slots allocated */
 	size_t leaving;		/* clients marked to leave, not removed yet */
-	unsigned arrivals;	/* clients accepted so far: the N of guestN */
 } server;
 /* [/server] */
-
-/* --- Limits ------------------------------------------------------------- */
-
-/*
- * Raises the limit on open descriptors to the hard limit: each client is
- * one, and the usual soft limit (1024) would cap the room. Logs it when
- * the system refuses.
- */
-static void raise_fd_limit(void)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0) {
-		note("getrlimit:");
-		return;
-	}
-	if (rl.rlim_cur == rl.rlim_max)
-		return;
-	rl.rlim_cur = rl.rlim_max;
-	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
-		note("cannot raise the open files limit to %ju:",
-		     (uintmax_t)rl.rlim_max);
-}
 
 /* --- The poll set ------------------------------------------------------- */
 
@@ -175,6 +150,32 @@ static void slot_remove(size_t i)
 static void want_write(struct client *c, int on)
 {
 	server.fds[c->slot].events = on ? POLLIN | POLLOUT : POLLIN;
+}
+
+/*
+ * Waits for the next client on LFD and fills C: its socket, non-blocking,
+ * its nickname (guest1, guest2, ... in order of arrival), its line reader
+ * and a slot in the poll set. Returns 0, or -1 if no client was waiting
+ * or it could not be taken.
+ */
+static int accept_client(int lfd, struct client *c)
+{
+	c->fd = srv_accept(lfd, c->nick, sizeof(c->nick));
+	if (c->fd < 0) {
+		/* Out of descriptors: stop asking until a client leaves. */
+		if (srv_starved(errno))
+			server.fds[LISTEN_SLOT].events = 0;
+		return -1;	/* never a reason to stop */
+	}
+	/* Non-blocking, and no Nagle: a lone chat line leaves at once. */
+	if (net_set_nonblocking(c->fd, 1) < 0 || net_set_nodelay(c->fd) < 0 ||
+	    line_init(&c->in, c->fd, MAX_LINE) < 0 || slot_add(c->fd, c) < 0) {
+		complain("cannot take a new client:");
+		line_free(&c->in);
+		close(c->fd);
+		return -1;
+	}
+	return 0;
 }
 
 /* --- Sending without waiting -------------------------------------------- */
@@ -333,45 +334,12 @@ static KIT_PRINTF(2, 3) void broadcast(const struct client *from,
 			deliver(server.clients[i], line, (size_t)n);
 }
 
-/* --- Clients coming and going ------------------------------------------- */
+/* --- Clients in the room ------------------------------------------------ */
 
-/*
- * Takes the next connection waiting on the listening socket and makes it
- * a client: a non-blocking socket, a nickname (guest1, guest2, ... in order
- * of arrival), a line reader and a slot in the poll set. Returns it, or
- * NULL if none was waiting or it could not be taken.
- */
-static struct client *accept_client(void)
+/* Tells C that the line it sent was over MAX_LINE and was dropped. */
+static void refuse(struct client *c)
 {
-	char who[NET_NAME_LEN];
-	struct client *c;
-	int fd = accept(server.fds[LISTEN_SLOT].fd, NULL, NULL);
-
-	if (fd < 0) {
-		/* Out of descriptors: stop asking until a client leaves. */
-		if (util_accept_failed(errno))
-			server.fds[LISTEN_SLOT].events = 0;
-		return NULL;	/* never a reason to stop */
-	}
-	util_accept_failed(0);
-	/* Non-blocking, and no Nagle: a lone chat line leaves at once. */
-	c = calloc(1, sizeof(*c));
-	if (c == NULL || net_set_nonblocking(fd, 1) < 0 ||
-	    net_set_nodelay(fd) < 0 ||
-	    line_init(&c->in, fd, MAX_LINE) < 0 || slot_add(fd, c) < 0) {
-		complain("cannot take a new client:");
-		if (c != NULL)
-			line_free(&c->in);
-		free(c);
-		close(fd);
-		return NULL;
-	}
-	c->fd = fd;
-	snprintf(c->nick, sizeof(c->nick), "guest%u", ++server.arrivals);
-	if (net_peer_name(fd, who, sizeof(who)) < 0)
-		snprintf(who, sizeof(who), "?");
-	note("%s connected from %s", c->nick, who);
-	return c;
+	tell(c, "*** error: line too long (max %d bytes)", MAX_LINE);
 }
 
 /*
@@ -413,23 +381,7 @@ static void remove_gone_clients(void)
 				leave(server.clients[i]);
 }
 
-/* Tells C that the line it sent was over MAX_LINE and was dropped. */
-static void refuse(struct client *c)
-{
-	tell(c, "*** error: line too long (max %d bytes)", MAX_LINE);
-}
-
 /* --- One function per event --------------------------------------------- */
-
-/* POLLIN on the listening socket: takes the newcomers, a backlog's worth. */
-static void handle_new_connection(void)
-{
-	struct client *c;
-	int i;
-
-	for (i = 0; i < LISTEN_BACKLOG && (c = accept_client()) != NULL; i++)
-		join(c);
-}
 
 /* POLLIN on C: reads once, then hands each complete line to the room. */
 static void handle_client_data(struct client *c)
@@ -522,6 +474,24 @@ static void handle_client_events(size_t i)
 		handle_client_writable(c);
 }
 
+/* POLLIN on the listening socket: takes the newcomers, a backlog's worth. */
+static void handle_new_connection(void)
+{
+	for (int i = 0; i < LISTEN_BACKLOG; i++) {
+		struct client *c = calloc(1, sizeof(*c));
+
+		if (c == NULL) {
+			complain("no memory for a new client");
+			return;
+		}
+		if (accept_client(server.fds[LISTEN_SLOT].fd, c) < 0) {
+			free(c);
+			return;
+		}
+		join(c);
+	}
+}
+
 /* --- Backpressure ------------------------------------------------------- */
 
 /* Says whether C has over half of MAX_QUEUE waiting: it holds the room. */
@@ -576,6 +546,8 @@ static void server_init(int lfd)
 {
 	if (net_set_nonblocking(lfd, 1) < 0)
 		die("fcntl:");
+	if (util_stop_fd() < 0)
+		die("cannot catch the stop signals:");
 	if (slot_add(lfd, NULL) < 0 || slot_add(util_stop_fd(), NULL) < 0)
 		die("out of memory");
 }
@@ -598,24 +570,13 @@ static void server_free(void)
 
 int main(int argc, char **argv)
 {
-	char name[NET_NAME_LEN];
 	int lfd, rc;
 
 	rc = cli_parse(&cli, argc, argv);
 	if (rc != CLI_RUN)
 		cli_exit(&cli, rc);
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (util_catch_stop_signals() < 0 || util_ignore_sigpipe() < 0 ||
-	    util_stop_fd() < 0)
-		die("cannot catch the stop signals:");
-	raise_fd_limit();
-	lfd = net_listen(opt_addr, opt_port, LISTEN_BACKLOG);
-	if (lfd < 0)
-		die("cannot listen on port %s: %s", opt_port, net_strerror());
-	if (net_local_name(lfd, name, sizeof(name)) < 0)
-		die("getsockname: %s", net_strerror());
+	lfd = srv_start(opt_addr, opt_port);
 	server_init(lfd);
-	printf("listening on %s\n", name);
 #ifndef STARTER
 	/* [poll-loop] */
 	while (!stop_requested) {
