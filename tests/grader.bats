@@ -111,10 +111,10 @@ needs_root() {
 	grade --step 01 "$KIT_ROOT"
 	assert_success
 	assert_line "01-tcp-echo: build ok"
-	assert_equal "${lines[-1]}" "score: 9/9"
+	assert_equal "${lines[-1]}" "score: 7/7"
 	check_reports
 	run cat "$OUT/scores.tsv"
-	assert_output "$(printf '01-tcp-echo\t9\t9')"
+	assert_output "$(printf '01-tcp-echo\t7\t7')"
 	[ "$(grep -c '^ok ' "$OUT/01-tcp-echo.plain.tap")" -eq 12 ]
 	[ -s "$OUT/01-tcp-echo.build.log" ]
 	[ ! -e "$OUT/01-tcp-echo.faults.tap" ]
@@ -193,7 +193,7 @@ needs_root() {
 	assert_success
 	assert_line "01-tcp-echo: build ok"
 	assert_line --regexp '^02-udp-echo: build FAILED: does not build: .*error'
-	assert_equal "${lines[-1]}" "score: 9/17"
+	assert_equal "${lines[-1]}" "score: 7/15"
 	check_reports
 	run result "02: build"
 	assert_output "failed 0/0"
@@ -363,11 +363,11 @@ EOF
 		"$KIT_ROOT/tools/grade-all" -j 2 --step 01,02 --no-faults --seed 77 \
 		--reports "$BATS_TEST_TMPDIR/reports" -o "$BATS_TEST_TMPDIR/grades.csv" "$class"
 	assert_success
-	assert_line --partial "alice: score: 17/17"
-	assert_line --partial "bob, jr: score: 9/17"
+	assert_line --partial "alice: score: 15/15"
+	assert_line --partial "bob, jr: score: 7/15"
 	run cat "$BATS_TEST_TMPDIR/grades.csv"
 	assert_output "$(printf '%s\n' 'name,01-tcp-echo,02-udp-echo,total,max,seed' \
-		'alice,9,8,17,17,77' '"bob, jr",9,0,9,17,77')"
+		'alice,7,8,15,15,77' '"bob, jr",7,0,7,15,77')"
 	[ -s "$BATS_TEST_TMPDIR/reports/alice/results.json" ]
 	[ -s "$BATS_TEST_TMPDIR/reports/bob, jr/grade.log" ]
 }
