@@ -79,7 +79,10 @@ class Peer:
         if rcvbuf:  # a small receive buffer fills up sooner
             self.s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
         self.s.settimeout(DEADLINE)
-        self.s.connect(("127.0.0.1", PORT))
+        try:
+            self.s.connect(("127.0.0.1", PORT))
+        except OSError as e:
+            fail(f"could not connect to the server (port {PORT}): {e}")
         self.port = self.s.getsockname()[1]
         self.f = self.s.makefile("rb")
         welcome = self.line()
@@ -151,10 +154,14 @@ PY
 )
 
 # chat_py CODE: runs python3 CODE after the prelude above, with the server's
-# port, pid and the deadline; the whole run may take three deadlines.
+# port, pid and the deadline; the whole run may take three deadlines. If it
+# fails, says what became of the server, with the end of its stderr.
 chat_py() {
+	local rc=0
 	timeout "$((KIT_DEADLINE * 3))" python3 -c "$CHAT_PY
-$1" "$SERVER_PORT" "$SERVER_PID" "$KIT_DEADLINE"
+$1" "$SERVER_PORT" "$SERVER_PID" "$KIT_DEADLINE" || rc=$?
+	[ "$rc" -eq 0 ] || prog_report server
+	return "$rc"
 }
 
 # holds PID FDS THREADS: succeeds if PID has FDS descriptors and THREADS

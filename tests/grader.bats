@@ -111,10 +111,10 @@ needs_root() {
 	grade --step 01 "$KIT_ROOT"
 	assert_success
 	assert_line "01-tcp-echo: build ok"
-	assert_equal "${lines[-1]}" "score: 11/11"
+	assert_equal "${lines[-1]}" "score: 9/9"
 	check_reports
 	run cat "$OUT/scores.tsv"
-	assert_output "$(printf '01-tcp-echo\t11\t11')"
+	assert_output "$(printf '01-tcp-echo	9	9')"
 	[ "$(grep -c '^ok ' "$OUT/01-tcp-echo.plain.tap")" -eq 14 ]
 	[ -s "$OUT/01-tcp-echo.build.log" ]
 	[ ! -e "$OUT/01-tcp-echo.faults.tap" ]
@@ -398,7 +398,7 @@ EOF
 	assert_line --partial "bob, jr: score: 9/17"
 	run cat "$BATS_TEST_TMPDIR/grades.csv"
 	assert_output "$(printf '%s\n' 'name,01-tcp-echo,02-udp-echo,total,max,seed' \
-		'alice,11,8,19,19,77' '"bob, jr",11,0,11,19,77')"
+		'alice,9,8,17,17,77' '"bob, jr",9,0,9,17,77')"
 	[ -s "$BATS_TEST_TMPDIR/reports/alice/results.json" ]
 	[ -s "$BATS_TEST_TMPDIR/reports/bob, jr/grade.log" ]
 }

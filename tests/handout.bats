@@ -12,9 +12,9 @@
 
 load helpers
 
-DEADLINE=2	# KIT_DEADLINE for the starter's suites: most of their waits fail
-# How the command-line tests of the suites are named (after "ok N ").
-CLI_TEST='(server|client)( -h| -[a-z] | with a bad option)'
+# What a test's failure says when it waited out a deadline (the helpers,
+# timeout(1)'s status, the python clients) rather than seeing a program end.
+WAITED_OUT='timed out|no line within|status : 124'
 # Seconds a starter's suite may take in all, the five side by side on a
 # loaded machine (tools/grading/time-suites measures them one by one).
 SUITE_LIMIT=600
@@ -61,6 +61,27 @@ marked() {
 	grep -qx '#ifndef STARTER' "$KIT_ROOT/steps/$1"/*.c 2>/dev/null
 }
 
+# sort_tap GIVEN TAP: each test of TAP (bats' TAP output) as "given ok N
+# NAME" if its name is a line of the file GIVEN, else "other ok N NAME"
+# ("not ok" for a failure).
+sort_tap() {
+	awk 'NR == FNR { given[$0] = 1; next }
+		/^(not )?ok [0-9]+ / {
+			name = $0; sub(/^(not )?ok [0-9]+ /, "", name)
+			print (name in given ? "given " : "other ") $0
+		}' "$1" "$2"
+}
+
+# waited_out TAP: prints each failed test of TAP (bats' TAP output) whose
+# failure says it waited out a deadline (WAITED_OUT), with that line;
+# fails if there is none.
+waited_out() {
+	awk -v re="$WAITED_OUT" '
+		/^(not )?ok / { name = $0; failed = /^not ok /; shown = 0; next }
+		failed && !shown && /^#/ && $0 ~ re { print name; print "  " $0; shown = 1; n++ }
+		END { exit n == 0 }' "$1"
+}
+
 # listing: the names in the handout's tarball (the folder is built in place).
 listing() {
 	tar -tzf "$BATS_FILE_TMPDIR/one/handout.tar.gz"
@@ -80,8 +101,11 @@ plain_path() {
 
 # code CC-ARGS... FILE: the C code of FILE as the compiler sees it, blank
 # lines out: what two versions of a file must share.
+# The place a todo() names (the file's path, the line) differs between the
+# two by construction: it is left out.
 code() {
-	cc -E -P -D_POSIX_C_SOURCE=200809L "$@" | grep -v '^[[:space:]]*$'
+	cc -E -P -D_POSIX_C_SOURCE=200809L "$@" | grep -v '^[[:space:]]*$' |
+		sed -E 's/todo_stop\("[^"]*", [0-9]+,/todo_stop(FILE, LINE,/g'
 }
 
 # markdown_problems DIR: every broken promise of the Markdown in DIR, one a
@@ -300,18 +324,23 @@ PY
 	[ "$bad" -eq 0 ]
 }
 
-# What "fails" means. The starter builds, answers -h, refuses bad usage,
-# prints its ready line and says when a connection is refused (that code
-# is given, and its tests are worth no points), so a suite's command-line
-# tests must pass on it: if they fail, the suite failed for some other
-# reason (no binary, a crash). Every other test must fail: a test the
-# starter passes checks nothing the student writes. And bats must exit 1
-# (tests failed), not 124 (the time limit), having run every test. The
-# suites run side by side: they spend their time waiting.
-@test "every step's suite fails on the starter code, its command-line tests aside" {
-	local dir step i rc tap total cli others failing bad=0 path
+# What "fails" means. The tests worth no points (tools/grading/points)
+# check code the starter gives: it answers -h, refuses bad usage, prints
+# its ready line, says when a connection is refused, and step 01's client
+# is whole. They must pass on it: if they fail, the suite failed for some
+# other reason (no binary, a crash). Every other test must fail: a test
+# the starter passes checks nothing the student writes. And each must fail
+# fast: a part of the starter left to write stops its program at once
+# (todo(), common/todo.h), so no failure may come from a wait that ran out
+# its deadline (WAITED_OUT): that would be a starter that stays alive
+# without answering, and every such test costs a student its deadline.
+# bats must exit 1 (tests failed), not 124 (the time limit), having run
+# every test. The suites run side by side.
+@test "every step's suite fails on the starter code, at once, but for the tests of given code" {
+	local dir step i rc tap total given others failing bad=0 path
 	local -a steps=()
 	path=$(plain_path)
+	"$KIT_ROOT/tools/grade" --points >"$BATS_TEST_TMPDIR/points"
 	for dir in "$HANDOUT"/steps/*/; do
 		step=$(basename "$dir")
 		[ -f "$KIT_ROOT/tests/$step.bats" ] || continue
@@ -323,7 +352,7 @@ PY
 		(close_fds; exec timeout -k 10 "$SUITE_LIMIT" env -i PATH="$path" \
 			HOME="$HOME" LANG=C.UTF-8 TMPDIR="$BATS_TEST_TMPDIR/$step.tmp" \
 			BATS_LIB_PATH="${BATS_LIB_PATH:-/usr/lib/bats}" \
-			KIT_IMPL="$HANDOUT" KIT_DEADLINE="$DEADLINE" \
+			KIT_IMPL="$HANDOUT" \
 			bats --formatter tap "$KIT_ROOT/tests/$step.bats") \
 			</dev/null >"$BATS_TEST_TMPDIR/$step.tap" \
 			2>"$BATS_TEST_TMPDIR/$step.err" &
@@ -347,19 +376,28 @@ PY
 			bad=1
 			continue
 		fi
-		cli=$(grep -cE "^(not )?ok [0-9]+ $CLI_TEST" "$tap" || true)
-		if grep -E "^not ok [0-9]+ $CLI_TEST" "$tap" >&2; then
-			echo "$step: the starter fails its command-line tests (above)" >&2
+		awk -F '\t' -v s="$step" '$1 == 0 && $2 == s && $3 == "plain" { print $4 }' \
+			"$BATS_TEST_TMPDIR/points" >"$BATS_TEST_TMPDIR/$step.given"
+		sort_tap "$BATS_TEST_TMPDIR/$step.given" "$tap" >"$BATS_TEST_TMPDIR/$step.sorted"
+		given=$(grep -c '^given ' "$BATS_TEST_TMPDIR/$step.sorted" || true)
+		others=$((total - given))
+		if grep '^given not ok ' "$BATS_TEST_TMPDIR/$step.sorted" >&2; then
+			echo "$step: the starter fails tests of the code it gives (above)" >&2
 			bad=1
 		fi
-		others=$((total - cli))
-		failing=$(grep -E '^not ok ' "$tap" | grep -cvE "^not ok [0-9]+ $CLI_TEST" || true)
+		failing=$(grep -c '^other not ok ' "$BATS_TEST_TMPDIR/$step.sorted" || true)
 		echo "# $step: $failing of $others tests fail on the starter" \
-			"($cli command-line tests pass)" >&3
+			"($given tests of given code pass)" >&3
 		if [ "$failing" -lt "$others" ]; then
 			echo "$step: only $failing of $others tests fail on the starter;" \
 				"these pass, checking nothing the student writes:" >&2
-			grep -E '^ok ' "$tap" | grep -vE "^ok [0-9]+ $CLI_TEST" >&2
+			grep '^other ok ' "$BATS_TEST_TMPDIR/$step.sorted" >&2
+			bad=1
+		fi
+		if waited_out "$tap" >"$BATS_TEST_TMPDIR/$step.waited"; then
+			echo "$step: these tests fail on the starter only once a wait" \
+				"runs out, not at once (a program alive that never answers):" >&2
+			cat "$BATS_TEST_TMPDIR/$step.waited" >&2
 			bad=1
 		fi
 	done

@@ -12,6 +12,7 @@
  */
 #include "cli.h"
 #include "config.h"
+#include "todo.h"
 #include "util.h"
 
 #include <arpa/inet.h>
@@ -79,12 +80,12 @@ static int open_listener(const char *addr, const char *port)
 	 * bind(), bind(), listen(fd, LISTEN_BACKLOG). Check each call and
 	 * die() naming it: die("bind:") appends strerror(errno).
 	 * Pitfall: without htons(), -p 4242 listens on another port.
-	 * Tests: tests/01-tcp-echo.bats, "the ready line names the address
-	 * and the port the kernel chose", and every test that starts a server.
+	 * Until then, the server stops here, before its ready line.
 	 */
 	(void)addr;
 	(void)port;
-	return -1;
+	todo("tests/01-tcp-echo.bats, \"the ready line names the address and "
+	     "the port the kernel chose\", and every test that starts a server");
 #endif /* STARTER */
 }
 
@@ -167,12 +168,11 @@ static void serve(int fd)
 	 * bytes, not lines), until recv() returns 0: the client is done.
 	 * recv() fails with EINTR when a signal arrives: try again, unless
 	 * stop_requested is set; on any other error, complain("recv:") and return.
-	 * Tests: tests/01-tcp-echo.bats, "the kit client prints each echo...",
-	 * "...64 KiB of binary data with NUL bytes intact", "a python client
-	 * gets 64 KiB of binary data back byte for byte".
 	 */
 	(void)fd;
 	(void)send_all;	/* keeps the compiler quiet until you call it */
+	todo("tests/01-tcp-echo.bats, \"a python client gets 64 KiB of "
+	     "binary data back byte for byte\", and every test that expects an echo");
 #endif /* STARTER */
 }
 
@@ -215,11 +215,12 @@ int main(int argc, char **argv)
 	 * it, close() its descriptor, note() that it left. accept() fails with
 	 * EINTR on a stop signal: just go round, the loop checks the flag.
 	 * Any other failure: complain("accept:") and go on; never stop the server.
-	 * Tests: tests/01-tcp-echo.bats, "the server is iterative: ...",
-	 * "a client that leaves mid-line or resets does not stop the server",
-	 * "SIGTERM and SIGINT end the server with status 0".
+	 * Until then, the server stops here, right after its ready line.
 	 */
 	(void)serve;	/* keeps the compiler quiet until you call it */
+	todo("tests/01-tcp-echo.bats, \"the server is iterative: a second "
+	     "client waits until the first leaves\", \"SIGTERM and SIGINT end "
+	     "the server with status 0\", and every test that connects");
 #endif /* STARTER */
 	/* [/api-accept] */
 	close(lfd);

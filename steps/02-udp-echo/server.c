@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "config.h"
 #include "net.h"
+#include "todo.h"
 #include "util.h"
 
 #include <errno.h>
@@ -67,12 +68,13 @@ static int echo_one(int fd)
 	 * empty datagram (n == 0) is a datagram too: echo it. EINTR means a
 	 * stop signal: return -1. Any other failure: complain() and return 0.
 	 * net_addr_name() turns the address into text for a note().
-	 * Tests: tests/02-udp-echo.bats, "datagram boundaries are kept...",
-	 * "a 60000-byte datagram comes back whole", "an empty datagram is
-	 * echoed...", "SIGTERM ends the server with status 0".
+	 * Until then, the server stops here, right after its ready line.
 	 */
 	(void)fd;
-	return -1;
+	todo("tests/02-udp-echo.bats, \"datagram boundaries are kept: three "
+	     "sends, three receives\", \"a 60000-byte datagram comes back "
+	     "whole\", \"an empty datagram is echoed and the server goes on\", "
+	     "\"SIGTERM ends the server with status 0\"");
 #endif /* STARTER */
 }
 
