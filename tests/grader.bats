@@ -430,7 +430,7 @@ EOF
 import json, sys
 r = json.load(open(sys.argv[1]))
 print(r["score"], r["max_score"], len(r["tests"]))' "$root/results/results.json"
-	assert_output "9 9 13"
+	assert_output "9 9 15"
 }
 
 # --------------------------------------------------------------- reports
