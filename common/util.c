@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-volatile sig_atomic_t stop_requested;
+atomic_int stop_requested;
 
 static const char *progname = "kit";
 

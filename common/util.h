@@ -10,6 +10,7 @@
 #define UTIL_H
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <stddef.h>
 
 /*
@@ -26,8 +27,11 @@
 /*
  * Set to 1 by the SIGINT/SIGTERM handler that util_catch_stop_signals()
  * installs. Once it is set, common/ stops retrying interrupted calls.
+ * An atomic int rather than a volatile sig_atomic_t: threads read it while
+ * the handler runs in another one, and C11 makes a lock-free atomic safe
+ * both between threads and in a signal handler.
  */
-extern volatile sig_atomic_t stop_requested;
+extern atomic_int stop_requested;
 
 /* Stores the program's name, argv[0] without its folder, for messages. */
 void util_set_progname(const char *argv0);
