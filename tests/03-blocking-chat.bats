@@ -219,14 +219,7 @@ c.close()'
 	raw_open second
 	raw_close first
 	# Whether first was served or not, the next accept() has no descriptor.
-	wait_for_line "$BATS_TEST_TMPDIR/server.err" 'Too many open files'
-	# Gone now, or by the time its limit is put back.
-	if reap "$SERVER_PID" || ! fd_limit "$SERVER_PID" "$limit" >/dev/null 2>&1; then
-		echo "the server under test ended once accept() failed with EMFILE" \
-			"(out of descriptors): that is a reason to go round, never to stop" >&2
-		prog_report server
-		return 1
-	fi
+	survives_emfile "$limit"
 	raw_say second "served at last"
 	wait_for_line "$BATS_TEST_TMPDIR/server.out" '^<guest[0-9]+> served at last$'
 	server_say "welcome back"

@@ -488,6 +488,20 @@ resource.prlimit(pid, resource.RLIMIT_NOFILE, (limit, hard))
 print(soft)' "$@"
 }
 
+# survives_emfile LIMIT: waits for the server's accept() to fail with
+# EMFILE (fd_limit lowered its limit), checks it is still running, then
+# puts its limit back to LIMIT. A server that ended, now or by the time its
+# limit comes back, fails the test with its report.
+survives_emfile() {
+	wait_for_line "$BATS_TEST_TMPDIR/server.err" 'Too many open files' || return 1
+	if reap "$SERVER_PID" || ! fd_limit "$SERVER_PID" "$1" >/dev/null 2>&1; then
+		echo "the server under test ended once accept() failed with EMFILE" \
+			"(out of descriptors): that is a reason to go round, never to stop" >&2
+		prog_report server
+		return 1
+	fi
+}
+
 # Fails if a sanitizer reported anything in a spawned process's stderr.
 check_sanitizers() {
 	local f bad=0
