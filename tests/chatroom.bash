@@ -51,8 +51,9 @@ chat_leave() {
 	CHAT_ROOM=("${left[@]}")
 }
 
-# The prelude of chat_py: what every python client below is made of.
-CHAT_PY=$(cat <<'PY'
+# The prelude of chat_py: what every python client below is made of. (read,
+# not $(cat): loading this file starts no process, and every test loads it.)
+IFS= read -r -d '' CHAT_PY <<'PY' || true
 import os, socket, struct, sys, threading, time
 
 PORT, PID, DEADLINE = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
@@ -151,7 +152,6 @@ def rss_kb():
             if row.startswith("VmRSS:"):
                 return int(row.split()[1])
 PY
-)
 
 # chat_py CODE: runs python3 CODE after the prelude above, with the server's
 # port, pid and the deadline; the whole run may take three deadlines. If it
@@ -493,7 +493,7 @@ chat_churn_with_a_flooder() {
 }
 
 # The python of chat_churn_with_a_flooder, which the solution's suite runs too.
-CHAT_CHURN_PY=$(cat <<'PY'
+IFS= read -r -d '' CHAT_CHURN_PY <<'PY' || true
 CHURNERS, ROUNDS, SEEN = 4, 25, 5
 witness, flooder = Peer(), Peer()
 witness.expect(joined(flooder))
@@ -566,7 +566,6 @@ for t in helpers:
 flooder.s.shutdown(socket.SHUT_RDWR)
 print("ok")
 PY
-)
 
 chat_clients_vanishing_while_written_to() {
 	server_start

@@ -31,8 +31,30 @@
 #   KIT_WRAPPER   a command servers run under, e.g. "valgrind --leak-check=full"
 
 bats_require_minimum_version 1.5.0
-bats_load_library bats-support
-bats_load_library bats-assert
+# kit_load_library NAME: defines what bats_load_library NAME would, faster.
+# A library's load.bash sources each of its src/*.bash through "$(dirname
+# ...)": two processes a file, which every test pays again (0.2 s a test
+# for bats-support and bats-assert on a machine where a process takes
+# 5 ms to start). The src/ files hold only definitions, so sourcing them
+# directly gives the same functions. A library laid out otherwise is
+# loaded the usual way.
+kit_load_library() {
+	local dir f
+	local -a dirs
+	IFS=: read -ra dirs <<<"${BATS_LIB_PATH:-/usr/lib/bats}"
+	for dir in "${dirs[@]}"; do
+		[ -f "$dir/$1/load.bash" ] || continue
+		[ -d "$dir/$1/src" ] || break
+		for f in "$dir/$1"/src/*.bash; do
+			# shellcheck disable=SC1090 # the library's own files
+			. "$f"
+		done
+		return 0
+	done
+	bats_load_library "$1"
+}
+kit_load_library bats-support
+kit_load_library bats-assert
 
 KIT_ROOT=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
 KIT_IMPL=${KIT_IMPL:-$KIT_ROOT}
