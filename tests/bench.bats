@@ -6,12 +6,10 @@
 # shellcheck disable=SC2154 # stderr: set by bats' run
 load helpers
 
-BENCH=
-
-setup() { BENCH=$KIT_ROOT/tools/bench/run; }
+BENCH=$KIT_ROOT/tools/bench/run
 
 # The table of a run's output: its lines up to the first empty one.
-table_of() { sed '/^$/q' "$1" | sed '/^$/d'; }
+table_of() { sed -n '/^$/q; p' "$1"; }
 
 @test "bench: --only and --run measure only what they name; --from-json prints the same table" {
 	local json=$BATS_TEST_TMPDIR/bench.json
