@@ -595,8 +595,33 @@ free_port() {
 	raw_skip_to student '^\*\*\* server shutting down$'
 	raw_expect_eof student
 	wait_until "the end of make class" test -s "$BATS_TEST_TMPDIR/rc"
+	tail_of "$log" "tools/class's stderr (the room)"	# shown if this fails
 	assert_equal "$(cat "$BATS_TEST_TMPDIR/rc")" 0
 	assert_equal "$(tail -n 1 "$out")" "The room is closed."
+	run ! pgrep -f "solution/server -p $port -v"
+}
+
+@test "tools/class: a port in use is said and exits 1; SIGTERM closes the room, exit 0" {
+	local port pid
+	port=$(free_port)
+	make -s -C "$KIT_ROOT/solution" SAN= >/dev/null
+	spawn class /dev/null env PORT="$port" "$KIT_ROOT/tools/class"
+	pid=$SPAWNED
+	wait_for_line "$BATS_TEST_TMPDIR/class.out" '^Ctrl-C closes the room'
+	# A second room on the same port: the server's reason, then the end.
+	run --separate-stderr timeout 30 env PORT="$port" "$KIT_ROOT/tools/class"
+	assert_equal "$status" 1
+	assert_output ""
+	[[ ${stderr_lines[0]} == *"cannot listen on "*"port $port: "* ]]
+	assert_equal "${stderr_lines[-1]}" "class: the server stopped with status 1"
+	# SIGTERM to tools/class alone: it stops the server, which tells the
+	# room, and ends well.
+	kill -TERM "$pid"
+	wait_until "tools/class to end" reap "$pid"
+	tail_of "$BATS_TEST_TMPDIR/class.err" "tools/class's stderr"	# if this fails
+	assert_equal "${EXIT_OF[$pid]}" 0
+	assert_equal "$(tail -n 1 "$BATS_TEST_TMPDIR/class.out")" "The room is closed."
+	grep -q ' server: stop signal: shutting down$' "$BATS_TEST_TMPDIR/class.err"
 	run ! pgrep -f "solution/server -p $port -v"
 }
 
