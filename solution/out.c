@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-/* A drained out buffer larger than this is freed: idle clients stay small. */
+/* out_trim() frees buffers larger than this: idle clients stay small. */
 #define OUT_KEEP (16 * 1024)
 
 int buffer_add(struct buffer *b, const char *data, size_t len, int lf)
@@ -102,11 +102,6 @@ static int send_pending(struct out *o, int flags)
 		} else if (err != EINTR) {
 			o->failed = err;
 			return -1;
-		}
-		if (o->out_pos == o->out.len && o->out.cap > OUT_KEEP) {
-			free(o->out.data);
-			memset(&o->out, 0, sizeof(o->out));
-			o->out_pos = 0;
 		}
 	}
 }
@@ -244,6 +239,27 @@ void out_flush(struct out *list)
 		pthread_cond_broadcast(&o->changed);
 		pthread_mutex_unlock(&o->lock);
 	}
+}
+
+int out_trim(struct out *o)
+{
+	int big;
+
+	pthread_mutex_lock(&o->lock);
+	if (!o->sending && pending(o) == 0) {
+		if (o->out.cap > OUT_KEEP) {
+			free(o->out.data);
+			memset(&o->out, 0, sizeof(o->out));
+			o->out_pos = 0;
+		}
+		if (o->queue.cap > OUT_KEEP) {
+			free(o->queue.data);
+			memset(&o->queue, 0, sizeof(o->queue));
+		}
+	}
+	big = o->out.cap > OUT_KEEP || o->queue.cap > OUT_KEEP;
+	pthread_mutex_unlock(&o->lock);
+	return big;
 }
 
 time_t out_stall(struct out *o, size_t len, time_t stall)

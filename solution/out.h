@@ -88,6 +88,13 @@ int out_queue(struct out *o, const char *data, size_t len, int lf,
 void out_flush(struct out *list);
 
 /*
+ * Frees O's buffers beyond a few KiB if nothing waits to be sent. While
+ * lines flow, the buffers are kept: growing them again after each send
+ * would cost more than the copies. Returns 1 if O still holds big ones.
+ */
+int out_trim(struct out *o);
+
+/*
  * Backpressure. Returns -1 if LEN more bytes fit in O with its queue
  * under half of o->max (the other half is for the server's own lines).
  * Else marks O wanted, so that o->has_room() is called when there is room,

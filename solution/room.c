@@ -18,6 +18,9 @@
 /* Stack size of client threads: they keep their buffers on the heap. */
 #define THREAD_STACK (256 * 1024)
 
+/* While the room talks, the reaper trims idle queues this often. */
+#define TRIM_SECONDS 1
+
 /* The one room of the server. */
 static struct {
 	pthread_mutex_t lock;	/* protects every field below but cfg and attr,
@@ -33,6 +36,8 @@ static struct {
 	unsigned long guests;	/* guest numbers handed out so far */
 	struct client *done;	/* clients whose reader has ended */
 	int closing;		/* shutting down: no more joins, no "left" */
+	int talked;		/* lines were queued since the last trim */
+	struct timespec trim_at;	/* the reaper's next trim; 0: none set */
 	pthread_t reaper;
 	struct room_config cfg;	/* set once by room_open() */
 	pthread_attr_t attr;	/* set once by room_open() */
@@ -108,6 +113,18 @@ static void drop_locked(struct client *c, struct client **gone)
 }
 
 /*
+ * Notes that lines are being queued: the reaper wakes to set its timer,
+ * and trims the queues once they have drained.
+ */
+static void talked_locked(void)
+{
+	if (!room.talked) {
+		room.talked = 1;
+		pthread_cond_broadcast(&room.reap);
+	}
+}
+
+/*
  * Queues LEN bytes of DATA (and an LF if LF is set) for everyone in the
  * room but SKIP; the clients to flush go on *FLUSH, those it makes too
  * slow on the work list *GONE.
@@ -118,6 +135,7 @@ static void queue_all_locked(struct client *skip, const char *data,
 {
 	struct client *c, *next;
 
+	talked_locked();
 	/* [broadcast] */
 	for (c = room.first; c != NULL; c = next) {
 		next = c->next;
@@ -171,6 +189,7 @@ static void send_locked(struct client *c, const char *line, size_t len,
 {
 	struct client *gone = NULL;
 
+	talked_locked();
 	if (out_queue(&c->out, line, len, 1, flush) < 0 && c->in_room)
 		drop_locked(c, &gone);
 	say_left_locked(gone, flush);
@@ -232,8 +251,44 @@ static void name_guest_locked(struct client *c)
 /* ------------------------------------------------------------ the reaper */
 
 /*
+ * Frees the big buffers of the clients that have nothing left to send.
+ * Returns 1 if some client still holds big ones: it was sending.
+ */
+static int trim_locked(void)
+{
+	int big = 0;
+
+	for (struct client *c = room.first; c != NULL; c = c->next)
+		big |= out_trim(&c->out);
+	return big;
+}
+
+/*
+ * Waits on room.reap. While the room talks, wakes up every TRIM_SECONDS
+ * to trim the queues that have drained: a client keeps big buffers only
+ * while lines flow to it. A quiet room wakes nobody.
+ */
+static void wait_reap_locked(void)
+{
+	if (!room.talked) {
+		pthread_cond_wait(&room.reap, &room.lock);
+		return;
+	}
+	if (room.trim_at.tv_sec == 0) {
+		clock_gettime(CLOCK_REALTIME, &room.trim_at);
+		room.trim_at.tv_sec += TRIM_SECONDS;
+	}
+	if (pthread_cond_timedwait(&room.reap, &room.lock, &room.trim_at) ==
+	    ETIMEDOUT) {
+		room.talked = trim_locked();
+		room.trim_at.tv_sec = 0;
+	}
+}
+
+/*
  * The reaper thread: joins each reader thread that has ended and frees its
- * client. Ends when the room is closing and no reader is left.
+ * client, and trims idle queues. Ends when the room is closing and no
+ * reader is left.
  */
 static void *reaper_main(void *arg)
 {
@@ -243,7 +298,7 @@ static void *reaper_main(void *arg)
 		struct client *c;
 
 		while (room.done == NULL && !(room.closing && room.threads == 0))
-			pthread_cond_wait(&room.reap, &room.lock);
+			wait_reap_locked();
 		if (room.done == NULL)
 			break;
 		c = room.done;

@@ -12,7 +12,9 @@
  *   writer    (only while a client's socket is full) sends the rest,
  *             blocking until that client reads, then ends. A stuck client
  *             blocks its own writer and nobody else.
- *   reaper    joins reader threads as they end and frees their clients.
+ *   reaper    joins reader threads as they end and frees their clients;
+ *             while the room talks, it also frees, once a second, the big
+ *             buffers of the clients that have nothing left to send.
  *
  * Locks, always taken in this order:
  *   room.lock   the list of clients, their nicknames, the counters.

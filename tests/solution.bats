@@ -376,6 +376,31 @@ print(got, dropped)'
 }
 
 # bats test_tags=heavy
+@test "a reader that caught up gives its buffers back once the room is quiet" {
+	# With -q 64M, 24 MB wait for the reader without any backpressure:
+	# the server's memory grows by about that much. Once the reader has
+	# read it all, the buffers that held it must be freed, not kept for
+	# a reader that now gets nothing.
+	server_start -q 67108864
+	chat_py '
+reader, talker = Peer(), Peer()
+reader.expect(joined(talker))
+before = rss_kb()
+body = b"x" * 1000
+talker.send(b"".join(b"%05d %s\n" % (i, body) for i in range(24000)))
+wait_until("the server to hold 16 MB for the reader",
+           lambda: rss_kb() > before + 16384)
+peak = rss_kb()
+for i in range(24000):
+    reader.expect(said(talker, b"%05d %s" % (i, body)))
+wait_until(f"the server to give back what it held: {before} KiB before,"
+           f" {peak} KiB at the peak, {rss_kb()} KiB now",
+           lambda: rss_kb() < before + 8192)
+print(f"server RSS: {before} KiB before, {peak} KiB at the peak,"
+      f" {rss_kb()} KiB once quiet")'
+}
+
+# bats test_tags=heavy
 @test "a flood slows its sender down; readers that keep reading get every line" {
 	# Each time the python reader pauses, the flooder fills that reader's
 	# queue: the server must stop reading the flooder (backpressure), not
