@@ -512,3 +512,29 @@ fake_kit() {
 	assert_line --partial 'names tests/01-x.bats'
 	assert_equal "${#lines[@]}" 5
 }
+
+# diff_counts OLD NEW: "ADDED TAKEN", the lines `diff OLD NEW` adds and takes
+# away, counted as each step's README tells students to count them.
+diff_counts() {
+	local out
+	out=$(diff "$1" "$2" || true)
+	echo "$(grep -c '^>' <<<"$out") $(grep -c '^<' <<<"$out")"
+}
+
+@test "each step's README gives the counts its diff against the step before prints" {
+	local prev= dir said want wrong=0
+	for dir in "$KIT_ROOT"/steps/*/; do
+		if [ -n "$prev" ]; then
+			said=$(tr '\n' ' ' <"$dir/README.md" | sed -nE \
+				's/.*this prints ([0-9]+) and ([0-9]+); for `client\.c`, ([0-9]+) +and ([0-9]+)\..*/\1 \2 \3 \4/p')
+			want="$(diff_counts "$prev/server.c" "$dir/server.c") $(diff_counts "$prev/client.c" "$dir/client.c")"
+			if [ "$said" != "$want" ]; then
+				echo "$(basename "$dir")/README.md says '${said:-nothing}'; the diffs print '$want'" \
+					"(server.c added, taken away; client.c added, taken away)" >&2
+				wrong=1
+			fi
+		fi
+		prev=$dir
+	done
+	[ "$wrong" -eq 0 ]
+}

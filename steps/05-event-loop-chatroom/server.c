@@ -291,12 +291,13 @@ static int queue(struct client *c, const char *buf, size_t len)
 /*
  * Queues LEN bytes of LINE for C and asks poll() to say when C's socket
  * has room (POLLOUT). Nothing is sent here: whatever this round of the
- * loop gives C leaves in one send() when poll() says so. That matters when
- * many lines come at once: a burst of arrivals tells everyone about each.
+ * loop gives C leaves in one send() at its end (send_round()), or when
+ * poll() says so. That matters when many lines come at once: a burst of
+ * arrivals tells everyone about each.
  */
 static void deliver(struct client *c, const char *line, size_t len)
 {
-	if (c->gone == NULL && c->out == NULL)
+	if (c->gone == NULL && c->out_len == 0)
 		c->progress = now();	/* its stall clock starts now */
 	if (c->gone == NULL && queue(c, line, len) == 0)
 		want_write(c, 1);
@@ -431,7 +432,12 @@ static void handle_client_data(struct client *c)
 #endif /* STARTER */
 }
 
-/* POLLOUT on C: sends what its output buffer holds, frees it once empty. */
+/*
+ * POLLOUT on C, or the end of a round: sends what its output buffer holds.
+ * Once all is sent, a client that got little frees its buffer; one that
+ * got a big round keeps it for the next: growing a buffer again and again
+ * costs more than the copies.
+ */
 static void handle_client_writable(struct client *c)
 {
 #ifndef STARTER
@@ -444,9 +450,12 @@ static void handle_client_writable(struct client *c)
 	c->out_sent += (size_t)n;
 	if (c->out_sent < c->out_len)
 		return;		/* the rest waits for the next POLLOUT */
-	free(c->out);		/* all sent: no buffer until one is needed */
-	c->out = NULL;
-	c->out_sent = c->out_len = c->out_cap = 0;
+	if (c->out_len <= OUT_MIN) {	/* a quiet client keeps no buffer */
+		free(c->out);
+		c->out = NULL;
+		c->out_cap = 0;
+	}
+	c->out_sent = c->out_len = 0;	/* a busy one uses it again */
 	want_write(c, 0);	/* or poll() says "writable" again and again */
 	/* [/on-writable] */
 #else /* STARTER */
@@ -454,7 +463,8 @@ static void handle_client_writable(struct client *c)
 	 * TODO: send_some() what waits in c->out, from c->out_sent to
 	 * c->out_len; it takes what the socket takes now, maybe not all. Add
 	 * that to c->out_sent; the rest waits for the next POLLOUT. Once all
-	 * is sent, free the buffer (out NULL, the counts 0) and want_write(c,
+	 * is sent: if out_len is OUT_MIN or less, free the buffer (out NULL,
+	 * out_cap 0); then set out_sent and out_len to 0 and want_write(c,
 	 * 0). Pitfall: keep asking for POLLOUT with nothing to send, and
 	 * poll() says "writable" again and again: the loop spins.
 	 * Until then, the server stops here at the first line it would send.
@@ -477,8 +487,23 @@ static void handle_client_events(size_t i)
 	if (c->gone == NULL && (server.fds[i].events & POLLIN) &&
 	    (revents & (POLLIN | POLLHUP | POLLERR)))
 		handle_client_data(c);	/* only while the room is not held */
-	if (c->gone == NULL && (revents & POLLOUT) && c->out != NULL)
+	if (c->gone == NULL && (revents & POLLOUT) && c->out_len > 0)
 		handle_client_writable(c);
+}
+
+/*
+ * The end of a round: sends each client what the round gave it, at once
+ * rather than after one more poll(). A socket that is full takes nothing
+ * (EAGAIN), and its client waits for POLLOUT as before.
+ */
+static void send_round(void)
+{
+	for (size_t i = FIRST_CLIENT; i < server.count; i++) {
+		struct client *c = server.clients[i];
+
+		if (c->gone == NULL && c->out_len > 0)
+			handle_client_writable(c);
+	}
 }
 
 /* POLLIN on the listening socket: takes the newcomers, a backlog's worth. */
@@ -596,6 +621,7 @@ int main(int argc, char **argv)
 			handle_new_connection();
 		for (size_t i = FIRST_CLIENT; i < server.count; i++)
 			handle_client_events(i);
+		send_round();
 		remove_gone_clients();
 	}
 	/* [/poll-loop] */
@@ -610,14 +636,17 @@ int main(int argc, char **argv)
 	 * other failure: die("poll:"). Then handle what it reported in the
 	 * revents of each slot: POLLIN on LISTEN_SLOT, newcomers:
 	 * handle_new_connection(); each client slot, from FIRST_CLIENT on:
-	 * handle_client_events(i). Last, remove_gone_clients(): a client is
-	 * freed only once no loop is running over the clients.
+	 * handle_client_events(i). Then send_round() (given): each client
+	 * gets what the round gave it in one send(). Last,
+	 * remove_gone_clients(): a client is freed only once no loop is
+	 * running over the clients.
 	 * Pitfall: no call in the loop may wait for one client; they are all
 	 * non-blocking, and poll() alone sleeps.
 	 * Until then, the server stops here, right after its ready line.
 	 */
 	(void)handle_new_connection;	/* keeps the compiler quiet until */
 	(void)handle_client_events;	/* you call them */
+	(void)send_round;
 	(void)remove_gone_clients;
 	(void)plan_poll;
 	todo("tests/05-event-loop-chatroom.bats, every test with clients; "
