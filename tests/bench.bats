@@ -25,7 +25,8 @@ table_of() { sed -n '/^$/q; p' "$1"; }
 	assert_output 1
 	run grep -E '^(paced|clients held|flood)' "$BATS_TEST_TMPDIR/run.out"
 	assert_failure
-	# The JSON holds the burst run of each, every line delivered.
+	# The JSON holds the burst of each, every line delivered: the run of
+	# median deliveries/s of its two rounds (--tiny), with both rounds.
 	run python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
@@ -34,6 +35,8 @@ for name, runs in d.items():
     assert list(runs) == ["burst"], (name, list(runs))
     r = runs["burst"]
     assert r["ok"] and r["received"] == r["expected"] > 0, (name, r)
+    rates = sorted(x["deliveries_per_s"] for x in r["rounds"])
+    assert len(rates) == 2 and r["deliveries_per_s"] == rates[0], (name, r)
 print("ok")' "$json"
 	assert_output ok
 	run "$BENCH" --tiny --from-json "$json"
