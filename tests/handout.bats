@@ -522,9 +522,10 @@ diff_counts() {
 }
 
 @test "each step's README gives the counts its diff against the step before prints" {
-	local prev= dir said want wrong=0
+	local prev='' dir said want wrong=0
 	for dir in "$KIT_ROOT"/steps/*/; do
 		if [ -n "$prev" ]; then
+			# shellcheck disable=SC2016 # backquotes: Markdown, not the shell
 			said=$(tr '\n' ' ' <"$dir/README.md" | sed -nE \
 				's/.*this prints ([0-9]+) and ([0-9]+); for `client\.c`, ([0-9]+) +and ([0-9]+)\..*/\1 \2 \3 \4/p')
 			want="$(diff_counts "$prev/server.c" "$dir/server.c") $(diff_counts "$prev/client.c" "$dir/client.c")"
